@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * librxu: the userspace side of redox_uring.
+ *
+ * Three layers, each usable alone:
+ *  - rings (ring.c): SPSC push/pop on any shared memory laid out as in
+ *    ABI.md section 3; no syscalls, usable by u2u peers and in tests;
+ *  - instances (instance.c): open /dev/redox_uring, create, map the four
+ *    regions, attach, enter;
+ *  - SQE preparation (inline below): one helper per standard opcode,
+ *    filling a struct rxu_sqe64 that rxu_queue_sqe() pushes, narrowed to
+ *    32-bit entries when the instance uses them.
+ *
+ * Every function that can fail returns -errno (as liburing does) and
+ * leaves errno alone.
+ */
+#ifndef RXU_H
+#define RXU_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <linux/redox_uring.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Rings                                                               */
+/* ------------------------------------------------------------------ */
+
+/* One ring as seen from one side. */
+struct rxu_ring {
+	struct rxu_ring_header *hdr;
+	void *entries;
+	uint64_t entry_count;		/* n, a power of two (our own copy) */
+	uint32_t entry_size;		/* bytes per entry */
+};
+
+/*
+ * Bind a ring to a header and an entry array.  n must be a power of two
+ * in [1, 2^31]; entry_size nonzero.  Does not touch the memory.
+ */
+int rxu_ring_init(struct rxu_ring *r, void *hdr, void *entries,
+		  uint64_t entry_count, uint32_t entry_size);
+
+/* Initialise a fresh header (entry_count, zero indices) for host-side use. */
+void rxu_ring_header_reset(struct rxu_ring_header *hdr, uint64_t entry_count);
+
+/*
+ * Entries available to pop (0..n), or -EIO if the header is broken
+ * (an index outside [0, 2n) or more than n entries).
+ */
+int64_t rxu_ring_available(const struct rxu_ring *r);
+
+/* Free slots (0..n), or -EIO. */
+int64_t rxu_ring_free(const struct rxu_ring *r);
+
+/*
+ * Push one entry (entry_size bytes).  0, -EAGAIN when full,
+ * -ESHUTDOWN when the status has RXU_RING_DROP, -EIO when broken.
+ */
+int rxu_ring_push(struct rxu_ring *r, const void *entry);
+
+/*
+ * Pop one entry.  0, -EAGAIN when empty (and not dropped),
+ * -ESHUTDOWN when empty and dropped, -EIO when broken.
+ */
+int rxu_ring_pop(struct rxu_ring *r, void *entry);
+
+/*
+ * Batch interface for the pushing side: rxu_ring_push_slot() returns a
+ * pointer to the i-th free slot after the tail (i < free count) without
+ * publishing it; rxu_ring_push_commit() publishes count slots at once
+ * (tail += count with release ordering, then push_epoch += count).
+ */
+void *rxu_ring_push_slot(struct rxu_ring *r, uint64_t i);
+void rxu_ring_push_commit(struct rxu_ring *r, uint64_t count);
+
+/* Same for the popping side: peek at the i-th entry, then commit. */
+const void *rxu_ring_pop_slot(const struct rxu_ring *r, uint64_t i);
+void rxu_ring_pop_commit(struct rxu_ring *r, uint64_t count);
+
+/* Status word helpers. */
+void rxu_ring_set_drop(struct rxu_ring *r);
+int rxu_ring_dropped(const struct rxu_ring *r);
+
+/* ------------------------------------------------------------------ */
+/* Instances                                                           */
+/* ------------------------------------------------------------------ */
+
+struct rxu_instance {
+	int fd;
+	uint32_t create_flags;		/* RXU_CREATE_* */
+	/*
+	 * As a consumer (u2k, or the consumer side of u2u): push to sq,
+	 * pop from cq.  As a provider: pop from sq, push to cq.
+	 */
+	struct rxu_ring sq;
+	struct rxu_ring cq;
+	void *map[4];			/* SQ hdr, SQ entries, CQ hdr, CQ entries */
+	size_t map_len[4];
+};
+
+/* Size of region i (0..3, in RXU_OFF_* order) for the given geometry. */
+size_t rxu_region_size(int region, uint64_t sq_entries, uint64_t cq_entries,
+		       uint32_t create_flags);
+
+/* open(RXU_DEVICE_PATH); in->fd = result. */
+int rxu_instance_open(struct rxu_instance *in);
+/* Adopt an existing Initial/Created instance fd (e.g. from an OPEN of io_uring:). */
+void rxu_instance_from_fd(struct rxu_instance *in, int fd);
+/* write() a struct rxu_create_info (version 1.0.0). */
+int rxu_instance_create(struct rxu_instance *in, uint64_t sq_entries,
+			uint64_t cq_entries, uint32_t create_flags);
+/* mmap the four regions MAP_SHARED and bind in->sq / in->cq. */
+int rxu_instance_map(struct rxu_instance *in);
+/* ioctl(RXU_IOC_ATTACH) with name (no NUL sent). */
+int rxu_instance_attach(struct rxu_instance *in, const char *name);
+/* open + create + map + attach "io_uring:". Cleans up on failure. */
+int rxu_setup(struct rxu_instance *in, uint64_t sq_entries,
+	      uint64_t cq_entries, uint32_t create_flags);
+/* munmap whatever is mapped, close the fd. Safe on a zeroed struct. */
+void rxu_instance_close(struct rxu_instance *in);
+
+/*
+ * ioctl(RXU_IOC_ENTER).  Returns the number of entries available in the
+ * ring this side pops from, or -errno (-ETIME, -EINTR, -EIO, ...).
+ */
+int64_t rxu_enter(struct rxu_instance *in, uint64_t min_complete,
+		  uint32_t flags, uint64_t timeout_ns);
+
+/* ------------------------------------------------------------------ */
+/* Consumer side: SQEs and CQEs                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Push one SQE (always given in 64-bit form) to in->sq; narrowed to
+ * struct rxu_sqe32 on a BITS_32 instance (-EOVERFLOW if a field does not
+ * fit, -EINVAL if additional1/2 are used).  -EAGAIN when the SQ is full.
+ */
+int rxu_queue_sqe(struct rxu_instance *in, const struct rxu_sqe64 *sqe);
+
+/*
+ * Pop one CQE into the 64-bit form (status sign-extended from 32 bits on
+ * a BITS_32 instance).  -EAGAIN when empty.
+ */
+int rxu_pop_cqe(struct rxu_instance *in, struct rxu_cqe64 *cqe);
+
+/*
+ * Pop one CQE, entering the kernel (min_complete = 1) while the CQ is
+ * empty.  timeout_ns 0 = wait forever.
+ */
+int rxu_wait_cqe(struct rxu_instance *in, struct rxu_cqe64 *cqe,
+		 uint64_t timeout_ns);
+
+/* The signed result of a CQE: >= 0 success, -4095..-1 an error. */
+static inline int64_t rxu_cqe_result(const struct rxu_cqe64 *cqe)
+{
+	return (int64_t)cqe->status;
+}
+
+/* ------------------------------------------------------------------ */
+/* SQE preparation, one helper per standard opcode (ABI.md section 5)  */
+/* ------------------------------------------------------------------ */
+
+static inline void rxu_prep_rw(struct rxu_sqe64 *sqe, uint8_t op, uint64_t fd,
+			       uint64_t addr, uint64_t len, uint64_t offset,
+			       uint64_t user_data)
+{
+	*sqe = (struct rxu_sqe64){
+		.opcode = op, .fd = fd, .addr = addr, .len = len,
+		.offset = offset, .user_data = user_data,
+	};
+}
+
+static inline void rxu_prep_nop(struct rxu_sqe64 *sqe, uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_NOOP, 0, 0, 0, 0, user_data);
+}
+
+/* OPEN: path of len bytes (no NUL needed), Linux O_* flags, mode. */
+static inline void rxu_prep_open(struct rxu_sqe64 *sqe, const char *path,
+				 uint64_t len, int flags, mode_t mode,
+				 uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_OPEN, 0, (uintptr_t)path, len,
+		    (uint64_t)(unsigned int)flags, user_data);
+	sqe->additional1 = mode;
+}
+
+static inline void rxu_prep_openat(struct rxu_sqe64 *sqe, int dirfd,
+				   const char *path, uint64_t len, int flags,
+				   mode_t mode, uint64_t user_data)
+{
+	rxu_prep_open(sqe, path, len, flags, mode, user_data);
+	sqe->fd = (uint64_t)dirfd;
+	sqe->syscall_flags = RXU_OPEN_AT;
+}
+
+static inline void rxu_prep_close(struct rxu_sqe64 *sqe, int fd,
+				  uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_CLOSE, (uint64_t)fd, 0, 0, 0, user_data);
+}
+
+static inline void rxu_prep_close_range(struct rxu_sqe64 *sqe, int first,
+					uint64_t count, uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_CLOSE_RANGE, (uint64_t)first, 0, count, 0,
+		    user_data);
+}
+
+static inline void rxu_prep_read(struct rxu_sqe64 *sqe, int fd, void *buf,
+				 uint64_t len, uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_READ, (uint64_t)fd, (uintptr_t)buf, len, 0,
+		    user_data);
+}
+
+static inline void rxu_prep_readv(struct rxu_sqe64 *sqe, int fd,
+				  const struct iovec *iov, uint64_t nr,
+				  uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_READV, (uint64_t)fd, (uintptr_t)iov, nr, 0,
+		    user_data);
+}
+
+static inline void rxu_prep_pread(struct rxu_sqe64 *sqe, int fd, void *buf,
+				  uint64_t len, uint64_t offset,
+				  uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_PREAD, (uint64_t)fd, (uintptr_t)buf, len,
+		    offset, user_data);
+}
+
+static inline void rxu_prep_preadv(struct rxu_sqe64 *sqe, int fd,
+				   const struct iovec *iov, uint64_t nr,
+				   uint64_t offset, uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_PREADV, (uint64_t)fd, (uintptr_t)iov, nr,
+		    offset, user_data);
+}
+
+static inline void rxu_prep_write(struct rxu_sqe64 *sqe, int fd,
+				  const void *buf, uint64_t len,
+				  uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_WRITE, (uint64_t)fd, (uintptr_t)buf, len, 0,
+		    user_data);
+}
+
+static inline void rxu_prep_writev(struct rxu_sqe64 *sqe, int fd,
+				   const struct iovec *iov, uint64_t nr,
+				   uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_WRITEV, (uint64_t)fd, (uintptr_t)iov, nr, 0,
+		    user_data);
+}
+
+static inline void rxu_prep_pwrite(struct rxu_sqe64 *sqe, int fd,
+				   const void *buf, uint64_t len,
+				   uint64_t offset, uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_PWRITE, (uint64_t)fd, (uintptr_t)buf, len,
+		    offset, user_data);
+}
+
+static inline void rxu_prep_pwritev(struct rxu_sqe64 *sqe, int fd,
+				    const struct iovec *iov, uint64_t nr,
+				    uint64_t offset, uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_PWRITEV, (uint64_t)fd, (uintptr_t)iov, nr,
+		    offset, user_data);
+}
+
+static inline void rxu_prep_dup(struct rxu_sqe64 *sqe, int fd,
+				uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_DUP, (uint64_t)fd, 0, 0, 0, user_data);
+}
+
+/* DUP with parameter bytes (e.g. RXU_DUP_PARAM_POOL on a u2u instance). */
+static inline void rxu_prep_dup_param(struct rxu_sqe64 *sqe, int fd,
+				      const void *param, uint64_t len,
+				      uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_DUP, (uint64_t)fd, (uintptr_t)param, len, 0,
+		    user_data);
+	sqe->syscall_flags = RXU_DUP_PARAM;
+}
+
+static inline void rxu_prep_mmap(struct rxu_sqe64 *sqe, int fd, void *hint,
+				 uint64_t len, int prot, int flags,
+				 uint64_t offset, uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_MMAP, (uint64_t)fd, (uintptr_t)hint, len,
+		    offset, user_data);
+	sqe->syscall_flags = (uint32_t)prot;
+	sqe->additional1 = (uint64_t)(unsigned int)flags;
+}
+
+/* FILES_UPDATE: watch fd for mask (RXU_EVENT_*); subscribe = multi-shot. */
+static inline void rxu_prep_files_update(struct rxu_sqe64 *sqe, int fd,
+					 uint32_t mask, int subscribe,
+					 uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_FILES_UPDATE, (uint64_t)fd, 0, 0, 0,
+		    user_data);
+	sqe->syscall_flags = mask;
+	if (subscribe)
+		sqe->flags |= RXU_SQE_SUBSCRIBE;
+}
+
+static inline void rxu_prep_seek(struct rxu_sqe64 *sqe, int fd, int64_t offset,
+				 int whence, uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_SEEK, (uint64_t)fd, 0, 0, (uint64_t)offset,
+		    user_data);
+	sqe->syscall_flags = (uint32_t)whence;
+}
+
+/* FSTAT: buf points to a struct stat of len bytes. */
+static inline void rxu_prep_fstat(struct rxu_sqe64 *sqe, int fd, void *buf,
+				  uint64_t len, uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_FSTAT, (uint64_t)fd, (uintptr_t)buf, len, 0,
+		    user_data);
+}
+
+static inline void rxu_prep_fsync(struct rxu_sqe64 *sqe, int fd, int datasync,
+				  uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_FSYNC, (uint64_t)fd, 0, 0, 0, user_data);
+	sqe->syscall_flags = datasync ? RXU_FSYNC_DATASYNC : 0;
+}
+
+static inline void rxu_prep_ftruncate(struct rxu_sqe64 *sqe, int fd,
+				      uint64_t length, uint64_t user_data)
+{
+	rxu_prep_rw(sqe, RXU_OP_FTRUNCATE, (uint64_t)fd, 0, 0, length,
+		    user_data);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RXU_H */
