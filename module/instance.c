@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Instance lifecycle, ABI.md sections 1-3: Initial (opened) -> Created (a
+ * struct rxu_create_info written; regions exist) -> Attached (all four
+ * regions mapped, then RXU_IOC_ATTACH).  Whatever the current state does
+ * not allow fails with -EBADFD.  The last close tears the instance down.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/redox_uring.h>
+
+#include "instance.h"
+
+#define RXU_MAX_NAME	256	/* longest scheme name accepted by ATTACH */
+
+bool rxu_creation_allowed(void)
+{
+	return READ_ONCE(rxu_enabled);
+}
+
+struct rxu_instance *rxu_instance_alloc(void)
+{
+	struct rxu_instance *inst;
+
+	inst = kzalloc(sizeof(*inst), GFP_KERNEL_ACCOUNT);
+	if (!inst)
+		return NULL;
+	mutex_init(&inst->state_lock);
+	mutex_init(&inst->submit_lock);
+	init_waitqueue_head(&inst->wait);
+	inst->state = RXU_STATE_INITIAL;
+	return inst;
+}
+
+static void rxu_instance_free(struct rxu_instance *inst)
+{
+	mutex_destroy(&inst->submit_lock);
+	mutex_destroy(&inst->state_lock);
+	kfree(inst);
+}
+
+/* A new Initial instance behind an anonymous file (OPEN of io_uring:). */
+struct file *rxu_instance_new_file(int o_flags)
+{
+	struct rxu_instance *inst;
+	struct file *file;
+
+	if (!rxu_creation_allowed())
+		return ERR_PTR(-EPERM);
+	inst = rxu_instance_alloc();
+	if (!inst)
+		return ERR_PTR(-ENOMEM);
+	file = anon_inode_getfile("[redox_uring]", &rxu_instance_fops, inst,
+				  O_RDWR | (o_flags & O_CLOEXEC));
+	if (IS_ERR(file))
+		rxu_instance_free(inst);
+	return file;
+}
+
+/* Wake everyone waiting in ENTER on this instance. */
+void rxu_instance_notify(struct rxu_instance *inst)
+{
+	atomic_inc(&inst->notify_seq);
+	wake_up_all(&inst->wait);
+}
+
+/* open() of /dev/redox_uring: a new Initial instance. */
+static int rxu_open(struct inode *inode, struct file *file)
+{
+	struct rxu_instance *inst;
+
+	if (!rxu_creation_allowed())
+		return -EPERM;
+	inst = rxu_instance_alloc();
+	if (!inst)
+		return -ENOMEM;
+	file->private_data = inst;
+	return nonseekable_open(inode, file);
+}
+
+/* Last reference gone: shut both rings down and let the memory go. */
+static int rxu_release(struct inode *inode, struct file *file)
+{
+	struct rxu_instance *inst = file->private_data;
+
+	if (inst->state != RXU_STATE_INITIAL) {
+		rxu_kring_set_drop(&inst->sq);
+		rxu_kring_set_drop(&inst->cq);
+		rxu_instance_notify(inst);
+		fput(inst->mem_file);
+	}
+	rxu_instance_free(inst);
+	return 0;
+}
+
+static int rxu_check_count(u64 count)
+{
+	if (!count || count > READ_ONCE(rxu_max_entries) ||
+	    !is_power_of_2(count))
+		return -EINVAL;
+	return 0;
+}
+
+static int rxu_check_create_info(const struct rxu_create_info *ci)
+{
+	if (ci->version_major != RXU_VERSION_MAJOR || ci->reserved)
+		return -EINVAL;
+	if (ci->flags & ~RXU_CREATE_FLAGS_ALL)
+		return -EINVAL;
+	if (ci->len != sizeof(*ci))
+		return -EINVAL;
+	if (rxu_check_count(ci->sq_entry_count) ||
+	    rxu_check_count(ci->cq_entry_count))
+		return -EINVAL;
+	return 0;
+}
+
+static int rxu_entries_size(u64 count, size_t esize, size_t *size)
+{
+	size_t bytes;
+
+	if (check_mul_overflow((size_t)count, esize, &bytes))
+		return -EINVAL;
+	*size = PAGE_ALIGN(bytes);
+	return *size < bytes ? -EINVAL : 0;
+}
+
+/* Initial -> Created: allocate and initialise the four regions. */
+static int rxu_create(struct rxu_instance *inst,
+		      const struct rxu_create_info *ci)
+{
+	bool bits32 = ci->flags & RXU_CREATE_BITS_32;
+	size_t sqe = bits32 ? sizeof(struct rxu_sqe32) : sizeof(struct rxu_sqe64);
+	size_t cqe = bits32 ? sizeof(struct rxu_cqe32) : sizeof(struct rxu_cqe64);
+	size_t size[RXU_NR_REGIONS] = {
+		[RXU_REGION_SQ_HEADER] = RXU_HEADER_SIZE,
+		[RXU_REGION_CQ_HEADER] = RXU_HEADER_SIZE,
+	};
+	struct rxu_region *region;
+	struct rxu_mem *mem;
+	struct file *mem_file;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(struct rxu_ring_header) > RXU_HEADER_SIZE);
+	BUILD_BUG_ON(RXU_HEADER_SIZE % PAGE_SIZE);
+
+	ret = rxu_entries_size(ci->sq_entry_count, sqe,
+			       &size[RXU_REGION_SQ_ENTRIES]);
+	if (!ret)
+		ret = rxu_entries_size(ci->cq_entry_count, cqe,
+				       &size[RXU_REGION_CQ_ENTRIES]);
+	if (ret)
+		return ret;
+
+	mem_file = rxu_mem_create(size, &mem);
+	if (IS_ERR(mem_file))
+		return PTR_ERR(mem_file);
+
+	region = mem->region;
+	inst->mem_file = mem_file;
+	inst->create_flags = ci->flags;
+	rxu_kring_init(&inst->sq, region[RXU_REGION_SQ_HEADER].vaddr,
+		       region[RXU_REGION_SQ_ENTRIES].vaddr,
+		       ci->sq_entry_count, sqe);
+	rxu_kring_init(&inst->cq, region[RXU_REGION_CQ_HEADER].vaddr,
+		       region[RXU_REGION_CQ_ENTRIES].vaddr,
+		       ci->cq_entry_count, cqe);
+	/* Publish after everything above: ENTER reads state locklessly. */
+	smp_store_release(&inst->state, RXU_STATE_CREATED);
+	return 0;
+}
+
+/* write() of a struct rxu_create_info, in Initial state only. */
+static ssize_t rxu_write(struct file *file, const char __user *buf,
+			 size_t count, loff_t *ppos)
+{
+	struct rxu_instance *inst = file->private_data;
+	struct rxu_create_info ci;
+	ssize_t ret;
+
+	if (count != sizeof(ci)) {
+		/* A wrong state still says so first. */
+		return READ_ONCE(inst->state) == RXU_STATE_INITIAL ?
+		       -EINVAL : -EBADFD;
+	}
+	if (copy_from_user(&ci, buf, sizeof(ci)))
+		return -EFAULT;
+
+	mutex_lock(&inst->state_lock);
+	if (inst->state != RXU_STATE_INITIAL) {
+		ret = -EBADFD;
+		goto out_unlock;
+	}
+	ret = rxu_check_create_info(&ci);
+	if (!ret)
+		ret = rxu_create(inst, &ci);
+out_unlock:
+	mutex_unlock(&inst->state_lock);
+	return ret ? ret : sizeof(ci);
+}
+
+static int rxu_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct rxu_instance *inst = file->private_data;
+	int id, ret;
+
+	mutex_lock(&inst->state_lock);
+	if (inst->state == RXU_STATE_INITIAL) {
+		ret = -EBADFD;
+		goto out_unlock;
+	}
+	id = rxu_region_id(vma->vm_pgoff);
+	if (id < 0) {
+		ret = id;
+		goto out_unlock;
+	}
+	ret = rxu_region_mmap(inst->mem_file, id, vma);
+	if (!ret)
+		inst->mapped |= BIT(id);
+out_unlock:
+	mutex_unlock(&inst->state_lock);
+	return ret;
+}
+
+/*
+ * What an ATTACH name asks for: "io_uring:" attaches to the kernel (u2k);
+ * ":NAME" would register scheme NAME and "NAME:" connect to it (section 7,
+ * not in this version: -EOPNOTSUPP and -ENODEV).  Anything else, -EINVAL.
+ */
+static int rxu_attach_target(const char *name, size_t len)
+{
+	if (len == strlen(RXU_SCHEME_KERNEL) &&
+	    !memcmp(name, RXU_SCHEME_KERNEL, len))
+		return 0;
+	if (len < 2 || memchr(name, '/', len))
+		return -EINVAL;
+	if (name[0] == ':' && !memchr(name + 1, ':', len - 1))
+		return -EOPNOTSUPP;
+	if (name[len - 1] == ':' && !memchr(name, ':', len - 1))
+		return -ENODEV;
+	return -EINVAL;
+}
+
+static long rxu_ioctl_attach(struct rxu_instance *inst, void __user *arg)
+{
+	struct rxu_attach at;
+	char *name;
+	long ret;
+
+	if (copy_from_user(&at, arg, sizeof(at)))
+		return -EFAULT;
+	if (!at.name_len)
+		return -EINVAL;
+	if (at.name_len > RXU_MAX_NAME)
+		return -ENAMETOOLONG;
+	name = memdup_user(u64_to_user_ptr(at.name), at.name_len);
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+
+	mutex_lock(&inst->state_lock);
+	if (inst->state != RXU_STATE_CREATED ||
+	    inst->mapped != GENMASK(RXU_NR_REGIONS - 1, 0)) {
+		ret = -EBADFD;
+		goto out_unlock;
+	}
+	ret = rxu_attach_target(name, at.name_len);
+	if (!ret) /* ENTER reads state without the lock */
+		smp_store_release(&inst->state, RXU_STATE_ATTACHED);
+out_unlock:
+	mutex_unlock(&inst->state_lock);
+	kfree(name);
+	return ret;
+}
+
+static long rxu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct rxu_instance *inst = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case RXU_IOC_ENTER:
+		return rxu_enter(inst, uarg);
+	case RXU_IOC_ATTACH:
+		return rxu_ioctl_attach(inst, uarg);
+	case RXU_IOC_RECV:
+		/* Only a scheme's instance receives rings (section 7). */
+		return -EBADFD;
+	default:
+		return -ENOTTY;
+	}
+}
+
+const struct file_operations rxu_instance_fops = {
+	.owner		= THIS_MODULE,
+	.open		= rxu_open,
+	.release	= rxu_release,
+	.write		= rxu_write,
+	.mmap		= rxu_mmap,
+	.unlocked_ioctl	= rxu_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef RXU_INSTANCE_H
+#define RXU_INSTANCE_H
+
+#include <linux/atomic.h>
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+#include "region.h"
+#include "ring.h"
+
+/* ABI.md section 1: an instance only ever moves forward. */
+enum rxu_state {
+	RXU_STATE_INITIAL,	/* opened, waiting for its create info */
+	RXU_STATE_CREATED,	/* regions exist and may be mapped */
+	RXU_STATE_ATTACHED,	/* attached: ENTER works */
+};
+
+/*
+ * One instance, the private data of its file.  Its lifetime is the
+ * file's: it is freed by ->release, after the last fd and the last
+ * in-flight syscall on it are gone (mappings hold the memory file, not
+ * this file).
+ *
+ * Locking:
+ *  - state_lock serialises the state transitions (create, mmap, attach)
+ *    and the mapped mask.  ->mmap takes it under the mmap lock, so it is
+ *    never held while touching user memory.
+ *  - submit_lock makes the kernel the single popper of the SQ and single
+ *    pusher of the CQ.  It is held while ops run and touch user memory,
+ *    so it nests outside the mmap lock and ->mmap never takes it.
+ *  - state is read locklessly by ENTER: it is published with a release
+ *    store once everything it guards is initialised, and never goes back.
+ */
+struct rxu_instance {
+	struct mutex state_lock;	/* state, mapped; see above */
+	enum rxu_state state;
+	u8 mapped;			/* bit per enum rxu_region_id */
+	u32 create_flags;		/* RXU_CREATE_* */
+
+	struct file *mem_file;		/* owns the regions */
+	struct rxu_kring sq;		/* the kernel pops it (u2k) */
+	struct rxu_kring cq;		/* the kernel pushes it (u2k) */
+
+	struct mutex submit_lock;	/* SQ pops, CQ pushes */
+	wait_queue_head_t wait;		/* ENTER waiters */
+	atomic_t notify_seq;		/* bumped by every notification */
+};
+
+static inline bool rxu_is_bits32(const struct rxu_instance *inst)
+{
+	return inst->create_flags & RXU_CREATE_BITS_32;
+}
+
+extern const struct file_operations rxu_instance_fops;
+
+struct rxu_instance *rxu_instance_alloc(void);
+struct file *rxu_instance_new_file(int o_flags);
+bool rxu_creation_allowed(void);
+void rxu_instance_notify(struct rxu_instance *inst);
+
+long rxu_enter(struct rxu_instance *inst, void __user *arg);
+
+/* Module parameters (main.c). */
+extern unsigned int rxu_max_entries;
+extern bool rxu_enabled;
+
+#endif /* RXU_INSTANCE_H */
