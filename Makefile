@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# redox_uring: top-level targets.  The module itself is described by Kbuild,
+# so the usual out-of-tree build works from here too:
+#     make -C /lib/modules/$(uname -r)/build M=$PWD
+#
+#   make deps       install what building and testing need (Debian 12, root)
+#   make            module for the running kernel (KDIR) + librxu
+#   make modules    module for every kernel in KVERS, in build/module/<kver>/
+#   make check      every test: host, style, and the QEMU guests (both kernels)
+#   make demo       boot a guest, load the module, run a short ring session
+#   make bench      NOP throughput against io_uring (a benchmark, not a test)
+#   make dkms-build DKMS build for every kernel in KVERS
+
+KDIR	?= /lib/modules/$(shell uname -r)/build
+BUILD	:= $(CURDIR)/build
+# Kernels to build and test for: every Debian amd64 header tree present.
+KVERS	?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
+		sed 's|.*/linux-headers-||' | grep -v -e cloud -e rt- | sort -V)
+KSRC	= /usr/src/linux-headers-$(1)
+
+MODULE_SRCS := Kbuild $(wildcard module/*.c module/*.h) uapi/linux/redox_uring.h
+
+DEPS := build-essential pkg-config clang sparse kmod cpio xz-utils perl \
+	linux-headers-amd64 linux-image-amd64 \
+	linux-headers-6.12-amd64 linux-image-6.12-amd64 linux-source-6.1 \
+	qemu-system-x86 busybox-static dkms liburing-dev
+
+.PHONY: all default lib modules module-% deps check style demo bench \
+	dkms-build dkms-install clean
+
+default: all
+
+all:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	$(MAKE) -C userspace
+
+lib:
+	$(MAKE) -C userspace
+
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# One copy of the sources per kernel, so that objects never mix.
+modules: $(addprefix module-,$(KVERS))
+
+module-%: $(MODULE_SRCS)
+	@mkdir -p $(BUILD)/module/$*/module $(BUILD)/module/$*/uapi/linux
+	@cp -p Kbuild $(BUILD)/module/$*/
+	@cp -p module/*.c module/*.h $(BUILD)/module/$*/module/
+	@cp -p uapi/linux/redox_uring.h $(BUILD)/module/$*/uapi/linux/
+	$(MAKE) -C $(call KSRC,$*) M=$(BUILD)/module/$* W=1 KCFLAGS=-Werror modules
+
+check:
+	@selftests/check.sh
+
+style:
+	@selftests/check.sh style
+
+demo:
+	@selftests/demo.sh
+
+bench:
+	@userspace/tools/bench.sh
+
+DKMS_NAME := redox_uring
+DKMS_VER  := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC  := /usr/src/$(DKMS_NAME)-$(DKMS_VER)
+
+# Copy exactly the module's sources to where DKMS wants them.
+dkms-install:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)/module $(DKMS_SRC)/uapi/linux
+	cp -p Kbuild dkms.conf $(DKMS_SRC)/
+	cp -p module/*.c module/*.h $(DKMS_SRC)/module/
+	cp -p uapi/linux/redox_uring.h $(DKMS_SRC)/uapi/linux/
+	dkms add -m $(DKMS_NAME) -v $(DKMS_VER) 2>/dev/null || true
+
+dkms-build: dkms-install
+	@for k in $(KVERS); do \
+		dkms build -m $(DKMS_NAME) -v $(DKMS_VER) -k $$k --force || exit 1; \
+	done
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	$(MAKE) -C userspace clean
+	rm -rf $(BUILD)
