@@ -26,7 +26,7 @@ DEPS := build-essential pkg-config clang sparse kmod cpio xz-utils perl \
 	linux-headers-6.12-amd64 linux-image-6.12-amd64 linux-source-6.1 \
 	qemu-system-x86 busybox-static dkms liburing-dev
 
-.PHONY: all default lib modules module-% deps check style demo bench \
+.PHONY: all default lib modules module-% deps check style demo bench print-kvers \
 	dkms-build dkms-install clean
 
 default: all
@@ -90,3 +90,6 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	$(MAKE) -C userspace clean
 	rm -rf $(BUILD)
+
+print-kvers:
+	@echo $(KVERS)

@@ -10,7 +10,6 @@
  * with -EIO when it is out of range or claims more than n entries: a
  * broken header must never turn into an out-of-bounds access.
  */
-#include <linux/atomic.h>
 #include <linux/bitops.h>
 #include <linux/compiler.h>
 #include <linux/errno.h>
@@ -74,21 +73,23 @@ s64 rxu_kring_count(const struct rxu_kring *r)
 /*
  * Publishing: the index store is a release, so the other side sees the
  * entries (push) or may reuse the slots (pop) only after we are done with
- * them.  Epochs may also be bumped by the user (Redox's self-notification
- * does), hence an atomic add rather than a plain store.
+ * them.  The epoch is the pusher's (or popper's) own word, as the index
+ * is, so a plain update does; a user who also bumps it to notify itself
+ * (as Redox's executor did) races only with itself: some bump shows
+ * either way, and the kernel never waits on an epoch value.
  */
 void rxu_kring_pop_commit(struct rxu_kring *r, u64 head, u64 count)
 {
 	/* Our reads of the popped entries happen before the slots are free. */
 	smp_store_release(&r->hdr->head_index, (head + count) & (2 * r->n - 1));
-	atomic64_add(count, (atomic64_t *)&r->hdr->pop_epoch);
+	WRITE_ONCE(r->hdr->pop_epoch, READ_ONCE(r->hdr->pop_epoch) + count);
 }
 
 void rxu_kring_push_commit(struct rxu_kring *r, u64 tail, u64 count)
 {
 	/* The pushed entries are written before the tail shows them. */
 	smp_store_release(&r->hdr->tail_index, (tail + count) & (2 * r->n - 1));
-	atomic64_add(count, (atomic64_t *)&r->hdr->push_epoch);
+	WRITE_ONCE(r->hdr->push_epoch, READ_ONCE(r->hdr->push_epoch) + count);
 }
 
 void rxu_kring_set_drop(struct rxu_kring *r)

@@ -1,0 +1,163 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# selftests/check.sh - everything `make check` runs, counted.
+#
+#   selftests/check.sh [all|style]
+#
+# Each step is one or more test cases: builds (both compilers, both kernels,
+# W=1 -Werror), the uapi header under gcc and clang -pedantic, checkpatch
+# --strict and sparse, librxu's host tests (ASan+UBSan), and the module's
+# kselftests inside a QEMU guest for every kernel in KVERS (a guest whose
+# dmesg shows a warning fails, see selftests/vm/scan-dmesg.sh).  Prints
+# one line per case and ends with "N passed, N failed"; the counts are also
+# left in build/check/summary for .ci/run.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+what=${1:-all}
+out=$top/build/check
+mkdir -p "$out"
+: >"$out/cases"
+
+pass=0
+fail=0
+
+record() { # record PASS|FAIL name
+	if [ "$1" = PASS ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+	printf '%s %s\n' "$1" "$2" | tee -a "$out/cases"
+}
+
+# step NAME LOGFILE CMD...: one test case, the command's output kept in a log.
+step() {
+	local name=$1 log=$out/$2
+	shift 2
+	if "$@" >"$log" 2>&1; then
+		record PASS "$name"
+	else
+		record FAIL "$name (log: ${log#"$top"/})"
+		tail -n 30 "$log" | sed 's/^/    /'
+	fi
+}
+
+# count_tap NAME LOG: add the log's TAP results (ok / not ok lines).
+count_tap() {
+	local name=$1 log=$2 ok nok
+	ok=$(grep -cE '^ok [0-9]+' "$log")
+	nok=$(grep -cE '^not ok [0-9]+' "$log")
+	pass=$((pass + ok))
+	fail=$((fail + nok))
+	printf 'TAP %s: %d ok, %d not ok\n' "$name" "$ok" "$nok" | tee -a "$out/cases"
+	grep -E '^not ok [0-9]+' "$log" | sed 's/^/    /'
+}
+
+kvers() {
+	make -s --no-print-directory -f Makefile print-kvers
+}
+
+checkpatch() {
+	local cp=$top/build/linux-tools/scripts/checkpatch.pl
+	if [ ! -x "$cp" ] && [ ! -f "$cp" ]; then
+		mkdir -p "$top/build/linux-tools"
+		tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$top/build/linux-tools" \
+			--strip-components=1 linux-source-6.1/scripts/checkpatch.pl \
+			linux-source-6.1/scripts/spelling.txt \
+			linux-source-6.1/scripts/const_structs.checkpatch || return 1
+	fi
+	perl "$cp" --no-tree --strict --terse --show-types --max-line-length=100 "$@"
+}
+
+# Exceptions to checkpatch, each for a reason:
+#  ENOSYS: the ABI makes an unknown opcode complete with -ENOSYS, as Redox did.
+#  LINUX_VERSION_CODE, CONSTANT_COMPARISON (compat.h only): compat.h exists to
+#    hold the version tests, and KERNEL_VERSION() reads as a variable to it.
+#  BIT_MACRO, PREFER_DEFINED_ATTRIBUTE_MACRO, CAMELCASE (uapi only): BIT() and __aligned()
+#    do not exist in userspace, and _Static_assert/_Alignof are C11 keywords.
+style_checks() {
+	step "checkpatch --strict module/*.c" checkpatch-c.log \
+		checkpatch --ignore ENOSYS -f module/*.c
+	step "checkpatch --strict module/*.h (but compat.h)" checkpatch-h.log \
+		checkpatch -f $(ls module/*.h | grep -v compat.h)
+	step "checkpatch --strict module/compat.h" checkpatch-compat.log \
+		checkpatch --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f module/compat.h
+	step "checkpatch --strict uapi/linux/redox_uring.h" checkpatch-uapi.log \
+		checkpatch --ignore BIT_MACRO,PREFER_DEFINED_ATTRIBUTE_MACRO,CAMELCASE -f uapi/linux/redox_uring.h
+	for k in $(kvers); do
+		step "sparse C=2 module ($k)" "sparse-$k.log" sh -c "
+			make --no-print-directory module-$k >/dev/null &&
+			make -C /usr/src/linux-headers-$k M=$top/build/module/$k C=2 modules 2>&1 |
+			grep -E 'warning|error' && exit 1 || exit 0"
+	done
+}
+
+uapi_checks() {
+	local cc
+	for cc in gcc clang; do
+		step "uapi header, $cc -std=c11 -pedantic -Wall -Wextra" "uapi-$cc.log" \
+			sh -c "echo 'int main(void){return 0;}' |
+			$cc -std=c11 -pedantic -Wall -Wextra -Werror -Iuapi \
+			-include uapi/linux/redox_uring.h -x c - -o /dev/null"
+	done
+}
+
+host_checks() {
+	step "librxu + tools build (gcc)" build-lib.log \
+		sh -c "make -C userspace && make -C userspace/tools"
+	step "librxu build (clang)" build-lib-clang.log \
+		make -C userspace BUILD="$top/build/userspace-clang" CC=clang
+	make -C userspace check >"$out/host-tests.log" 2>&1
+	count_tap "librxu host tests (ASan+UBSan)" "$out/host-tests.log"
+	if ! grep -qE '^ok [0-9]+' "$out/host-tests.log"; then
+		record FAIL "librxu host tests ran (log: build/check/host-tests.log)"
+	fi
+}
+
+module_builds() {
+	for k in $(kvers); do
+		step "module build W=1 -Werror ($k)" "build-$k.log" \
+			make --no-print-directory "module-$k"
+	done
+}
+
+guest_checks() {
+	local k log
+	step "selftests build" build-selftests.log make -C selftests/redox_uring
+	for k in $(kvers); do
+		log=$out/guest-$k.log
+		selftests/vm/run.sh -k "$k" -t 900 -- \
+			selftests/redox_uring/run_tests.sh "build/module/$k/redox_uring.ko" \
+			>"$log" 2>&1
+		local rc=$?
+		count_tap "kselftests in the $k guest" "$log"
+		if [ $rc -eq 0 ]; then
+			record PASS "guest run and dmesg clean ($k)"
+		else
+			record FAIL "guest run and dmesg clean ($k), exit $rc (log: ${log#"$top"/})"
+			tail -n 30 "$log" | sed 's/^/    /'
+		fi
+	done
+}
+
+case $what in
+style)
+	style_checks
+	;;
+all)
+	if ! make --no-print-directory deps >"$out/deps.log" 2>&1; then
+		record FAIL "make deps (log: build/check/deps.log)"
+	fi
+	uapi_checks
+	host_checks
+	module_builds
+	style_checks
+	guest_checks
+	;;
+*)
+	echo "usage: $0 [all|style]" >&2
+	exit 2
+	;;
+esac
+
+echo "$pass $fail" >"$out/summary"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
