@@ -1,0 +1,23 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# userspace/tools/bench.sh - `make bench`: NOP throughput of the kernel ring
+# (u2k) against liburing's io_uring NOPs, in the same guest boot, for every
+# kernel in KVERS.  Figures go to stdout and build/bench/.  A benchmark,
+# never a test: it fails only if it cannot run.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+make --no-print-directory deps
+make --no-print-directory modules >/dev/null
+make --no-print-directory -C userspace >/dev/null
+make --no-print-directory -C userspace/tools >/dev/null
+mkdir -p build/bench
+args=${BENCH_ARGS:--r 7 -n 200000 -b 1,32}
+for k in ${KVERS:-$(make -s --no-print-directory print-kvers)}; do
+	cmd="build/userspace/tools/bench-nop $args"
+	echo "== $k guest (TCG, 2 vCPUs): $cmd"
+	selftests/vm/run.sh -k "$k" -t 900 -- \
+		"insmod build/module/$k/redox_uring.ko && $cmd; rc=\$?; rmmod redox_uring && exit \$rc" |
+		tee "build/bench/nop-$k.txt"
+done
