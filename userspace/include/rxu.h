@@ -115,6 +115,15 @@ void rxu_instance_from_fd(struct rxu_instance *in, int fd);
 /* write() a struct rxu_create_info (version 1.0.0). */
 int rxu_instance_create(struct rxu_instance *in, uint64_t sq_entries,
 			uint64_t cq_entries, uint32_t create_flags);
+/*
+ * Record the geometry of an instance created elsewhere (an fd received
+ * from RXU_IOC_RECV or passed over a socket) so that rxu_instance_map()
+ * can map it; rxu_instance_create() does this itself.  Counts are powers
+ * of two in [1, 2^31], flags RXU_CREATE_*; -EINVAL otherwise, -EBUSY if
+ * the instance is already mapped.
+ */
+int rxu_instance_set_geometry(struct rxu_instance *in, uint64_t sq_entries,
+			      uint64_t cq_entries, uint32_t create_flags);
 /* mmap the four regions MAP_SHARED and bind in->sq / in->cq. */
 int rxu_instance_map(struct rxu_instance *in);
 /* ioctl(RXU_IOC_ATTACH) with name (no NUL sent). */
