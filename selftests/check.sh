@@ -105,10 +105,11 @@ host_checks() {
 		sh -c "make -C userspace && make -C userspace/tools"
 	step "librxu build (clang)" build-lib-clang.log \
 		make -C userspace BUILD="$top/build/userspace-clang" CC=clang
-	make -C userspace check >"$out/host-tests.log" 2>&1
+	local rc=0
+	make -C userspace check >"$out/host-tests.log" 2>&1 || rc=$?
 	count_tap "librxu host tests (ASan+UBSan)" "$out/host-tests.log"
-	if ! grep -qE '^ok [0-9]+' "$out/host-tests.log"; then
-		record FAIL "librxu host tests ran (log: build/check/host-tests.log)"
+	if [ $rc -ne 0 ] || ! grep -qE '^ok [0-9]+' "$out/host-tests.log"; then
+		record FAIL "librxu host tests, exit $rc (log: build/check/host-tests.log)"
 	fi
 }
 
