@@ -46,6 +46,31 @@ static int push_nops(struct rxt *t, int count, uint64_t first_user_data)
 	return 0;
 }
 
+/*
+ * From a child process, send SIGUSR1 to the caller every interval_ms
+ * (so that one lands while the caller sleeps in ENTER, however slow the
+ * machine); stop it with stop_child().
+ */
+static pid_t signal_repeatedly(int interval_ms)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		for (;;) {
+			usleep(interval_ms * 1000);
+			kill(parent, SIGUSR1);
+		}
+	}
+	return pid;
+}
+
+static int stop_child(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	return waitpid(pid, NULL, 0) == pid ? 0 : -1;
+}
+
 TEST_F(ring, empty_enter_returns_0)
 {
 	EXPECT_EQ(0, rxt_enter(&self->t, 0, 0, 0));
@@ -170,6 +195,32 @@ TEST_F(ring, only_notify_consumes_nothing)
 }
 
 /*
+ * ONLY_NOTIFY wakes a waiter on the same instance (here from another
+ * process, repeatedly, so that one notification lands while we wait).
+ */
+TEST_F(ring, only_notify_wakes_waiter)
+{
+	uint64_t t0;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		for (;;) {
+			usleep(200 * 1000);
+			if (rxt_enter(&self->t, 0, RXU_ENTER_ONLY_NOTIFY, 0) != 0)
+				_exit(1);
+		}
+	}
+	t0 = rxt_now_ns();
+	EXPECT_EQ(0, rxt_enter(&self->t, 1, 0, 8 * SEC));
+	EXPECT_GT(6 * SEC, rxt_now_ns() - t0);
+	ASSERT_EQ(0, stop_child(pid));
+	/* nothing was consumed or posted on the way */
+	EXPECT_EQ(0U, rxt_cq_avail(&self->t));
+}
+
+/*
  * With the kernel as consumer the SQ always has a free slot after the
  * kernel consumed it, so WAKEUP_ON_SQ_AVAIL returns at once where a plain
  * ENTER with the same min_complete times out.
@@ -193,25 +244,6 @@ static void on_sigusr1(int sig)
 	(void)sig;
 }
 
-/* Send SIGUSR1 to the caller after delay_ms, from a child process. */
-static pid_t signal_later(int delay_ms)
-{
-	pid_t parent = getpid();
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		struct timespec ts = {
-			.tv_sec = delay_ms / 1000,
-			.tv_nsec = (delay_ms % 1000) * 1000000L,
-		};
-
-		nanosleep(&ts, NULL);
-		kill(parent, SIGUSR1);
-		_exit(0);
-	}
-	return pid;
-}
-
 TEST_F(ring, signal_eintr_no_cqe_lost)
 {
 	struct sigaction sa;
@@ -225,13 +257,13 @@ TEST_F(ring, signal_eintr_no_cqe_lost)
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 
 	ASSERT_EQ(0, push_nops(&self->t, 3, 41));
-	pid = signal_later(200);
+	pid = signal_repeatedly(200);
 	ASSERT_LT(0, pid);
 	t0 = rxt_now_ns();
-	/* 3 CQEs < 5: waits until the signal (or the 8 s timeout) */
+	/* 3 CQEs < 5: waits until a signal (or the 8 s timeout) */
 	EXPECT_EQ(-EINTR, rxt_enter(&self->t, 5, 0, 8 * SEC));
 	EXPECT_GT(6 * SEC, rxt_now_ns() - t0);
-	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	ASSERT_EQ(0, stop_child(pid));
 
 	EXPECT_EQ(0U, rxt_sq_avail(&self->t));
 	EXPECT_EQ(3U, rxt_cq_avail(&self->t));
@@ -254,10 +286,10 @@ TEST_F(ring, signal_while_empty_eintr)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigusr1;
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	pid = signal_later(100);
+	pid = signal_repeatedly(100);
 	ASSERT_LT(0, pid);
 	EXPECT_EQ(-EINTR, rxt_enter(&self->t, 1, 0, 0));
-	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	ASSERT_EQ(0, stop_child(pid));
 }
 
 static int64_t enter_with(int fd, uint64_t min, uint64_t min_submit,

@@ -254,6 +254,123 @@ TEST_F(f, open_path_without_nul)
 	munmap(page, 4096);
 }
 
+/* The file status flags are those openat(2) would give (O_LARGEFILE too). */
+TEST_F(f, open_flags_match_openat)
+{
+	static const int flags[] = {
+		O_RDONLY, O_WRONLY, O_RDWR, O_WRONLY | O_APPEND,
+		O_RDWR | O_NONBLOCK, O_RDWR | O_SYNC, O_RDONLY | O_CLOEXEC,
+		O_RDWR | O_DSYNC, O_RDONLY | O_NOFOLLOW,
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		int want = openat(AT_FDCWD, self->path, flags[i]);
+		int64_t got = run_open(&self->t, self->path, flags[i], 0);
+
+		ASSERT_LE(0, want);
+		ASSERT_LE(0, got) TH_LOG("flags 0%o", flags[i]);
+		EXPECT_EQ(fcntl(want, F_GETFL), fcntl((int)got, F_GETFL))
+			TH_LOG("F_GETFL after flags 0%o: openat 0%o, OPEN 0%o",
+			       flags[i], fcntl(want, F_GETFL),
+			       fcntl((int)got, F_GETFL));
+		EXPECT_EQ(fcntl(want, F_GETFD), fcntl((int)got, F_GETFD));
+		close(want);
+		close((int)got);
+	}
+}
+
+/* A file opened through the ring is as large-file capable as openat(2)'s. */
+TEST_F(f, open_write_beyond_2g)
+{
+	const off_t off = 3LL << 30;
+	int64_t fd = run_open(&self->t, self->path, O_RDWR, 0);
+	int ref = open(self->path, O_RDWR | O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, ref);
+	EXPECT_EQ(1, pwrite(ref, "r", 1, off));
+	errno = 0;
+	EXPECT_EQ(1, pwrite((int)fd, "x", 1, off + 1))
+		TH_LOG("pwrite at 3 GiB: %s", strerror(errno));
+	EXPECT_EQ(0, ftruncate(ref, 0));
+	close(ref);
+	close((int)fd);
+}
+
+/* RXU_OPEN_AT resolves as openat(2) does: ".." may leave the directory. */
+TEST_F(f, open_at_dotdot_like_openat)
+{
+	char sub[300];
+	struct rxu_sqe64 s;
+	struct stat a, b;
+	int subfd, ref;
+	int64_t fd;
+
+	snprintf(sub, sizeof(sub), "%s/sub", self->dir);
+	ASSERT_EQ(0, mkdir(sub, 0700));
+	subfd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, subfd);
+	ref = openat(subfd, "../data", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ref);
+	s = open_sqe("../data", 7, O_RDONLY, 0);
+	s.fd = (uint64_t)subfd;
+	s.syscall_flags = RXU_OPEN_AT;
+	fd = rxt_run(&self->t, &s);
+	ASSERT_LE(0, fd) TH_LOG("OPEN_AT ../data: %lld", (long long)fd);
+	ASSERT_EQ(0, fstat(ref, &a));
+	ASSERT_EQ(0, fstat((int)fd, &b));
+	EXPECT_EQ(a.st_ino, b.st_ino);
+	close((int)fd);
+	close(ref);
+	close(subfd);
+}
+
+/* ... and an absolute symlink under the directory points where it says. */
+TEST_F(f, open_at_absolute_symlink_like_openat)
+{
+	char sub[300];
+	struct rxu_sqe64 s;
+	struct stat a, b;
+	int subfd, ref;
+	int64_t fd;
+
+	snprintf(sub, sizeof(sub), "%s/sub", self->dir);
+	ASSERT_EQ(0, mkdir(sub, 0700));
+	subfd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, subfd);
+	ASSERT_EQ(0, symlinkat(self->path, subfd, "link"));
+	ref = openat(subfd, "link", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ref);
+	s = open_sqe("link", 4, O_RDONLY, 0);
+	s.fd = (uint64_t)subfd;
+	s.syscall_flags = RXU_OPEN_AT;
+	fd = rxt_run(&self->t, &s);
+	ASSERT_LE(0, fd) TH_LOG("OPEN_AT link -> %s: %lld", self->path,
+				(long long)fd);
+	ASSERT_EQ(0, fstat(ref, &a));
+	ASSERT_EQ(0, fstat((int)fd, &b));
+	EXPECT_EQ(a.st_ino, b.st_ino);
+	close((int)fd);
+	close(ref);
+	close(subfd);
+}
+
+/* RXU_OPEN_AT with AT_FDCWD: relative to the cwd, as openat(AT_FDCWD). */
+TEST_F(f, open_at_fdcwd)
+{
+	struct rxu_sqe64 s;
+	int64_t fd;
+
+	ASSERT_EQ(0, chdir(self->dir));
+	s = open_sqe("data", 4, O_RDONLY, 0);
+	s.fd = (uint64_t)(int64_t)AT_FDCWD;
+	s.syscall_flags = RXU_OPEN_AT;
+	fd = rxt_run(&self->t, &s);
+	ASSERT_LE(0, fd);
+	close((int)fd);
+}
+
 /* A NUL within len ends the path there. */
 TEST_F(f, open_path_nul_within_len)
 {
@@ -382,8 +499,51 @@ TEST_F(f, close_range_closes_count)
 	/* a range with nothing open: 0, as close_range(2) */
 	s = rxt_sqe(RXU_OP_CLOSE_RANGE, 950, 0, 10, 0, 2);
 	EXPECT_EQ(0, rxt_run(&self->t, &s));
-	close(903);
+	/* count 0 closes nothing */
+	s = rxt_sqe(RXU_OP_CLOSE_RANGE, 903, 0, 0, 0, 3);
+	EXPECT_EQ(0, rxt_run(&self->t, &s));
+	EXPECT_TRUE(rxt_fd_is_open(903));
+	/* a count past the end closes everything from fd on */
+	ASSERT_EQ(1000, dup2(fd, 1000));
+	s = rxt_sqe(RXU_OP_CLOSE_RANGE, 903, 0, UINT64_MAX, 0, 4);
+	EXPECT_EQ(0, rxt_run(&self->t, &s));
+	EXPECT_FALSE(rxt_fd_is_open(903));
+	EXPECT_FALSE(rxt_fd_is_open(1000));
+	EXPECT_TRUE(rxt_fd_is_open(fd));
+	EXPECT_TRUE(rxt_fd_is_open(self->t.fd));
 	close(fd);
+}
+
+/*
+ * The ring's own fd closed through the ring: the CQEs of that ENTER are
+ * all posted, and the instance goes down (DROP) once the call returns.
+ */
+TEST_F(f, close_own_ring_fd)
+{
+	struct rxt t = RXT_INIT;
+	struct rxu_sqe64 s;
+	struct rxu_cqe64 cqe;
+
+	ASSERT_EQ(0, rxt_setup(&t, 4, 4, 0));
+	s = rxt_sqe(RXU_OP_CLOSE, (uint64_t)t.fd, 0, 0, 0, 1);
+	ASSERT_EQ(0, rxt_push(&t, &s));
+	s = rxt_sqe(RXU_OP_NOOP, 0, 0, 0, 0, 2);
+	ASSERT_EQ(0, rxt_push(&t, &s));
+	EXPECT_EQ(2, rxt_enter(&t, 2, 0, RXT_TMO));
+	EXPECT_FALSE(rxt_fd_is_open(t.fd));
+	t.fd = -1;
+	EXPECT_EQ(2U, rxt_cq_avail(&t));
+	ASSERT_EQ(0, rxt_pop(&t, &cqe));
+	EXPECT_EQ(1U, cqe.user_data);
+	EXPECT_EQ(0U, cqe.status);
+	ASSERT_EQ(0, rxt_pop(&t, &cqe));
+	EXPECT_EQ(2U, cqe.user_data);
+	EXPECT_EQ(0U, cqe.status);
+	EXPECT_EQ(RXU_RING_DROP, rxt_hdr_get(rxt_sqh(&t), RXT_HDR_STATUS) &
+				 RXU_RING_DROP);
+	EXPECT_EQ(RXU_RING_DROP, rxt_hdr_get(rxt_cqh(&t), RXT_HDR_STATUS) &
+				 RXU_RING_DROP);
+	rxt_destroy(&t);
 }
 
 /* ---- DUP ---- */
@@ -408,6 +568,9 @@ TEST_F(f, dup_shares_file)
 	EXPECT_EQ(123, lseek(fd, 123, SEEK_SET));
 	EXPECT_EQ(123, lseek((int)nfd, 0, SEEK_CUR));
 	EXPECT_EQ(O_RDWR, fcntl((int)nfd, F_GETFL) & O_ACCMODE);
+	/* as dup(2): the new fd does not inherit FD_CLOEXEC */
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD));
+	EXPECT_EQ(0, fcntl((int)nfd, F_GETFD));
 	close((int)nfd);
 	EXPECT_TRUE(rxt_fd_is_open(fd));
 	close(fd);
@@ -447,6 +610,27 @@ TEST_F(f, seek_whence)
 	s.syscall_flags = SEEK_SET;
 	EXPECT_EQ((int64_t)-EINVAL, rxt_run(&self->t, &s));
 	EXPECT_EQ(8292, lseek(fd, 0, SEEK_CUR));
+	close(fd);
+}
+
+TEST_F(f, seek_data_hole_like_lseek)
+{
+	int fd = open(self->path, O_RDONLY | O_CLOEXEC);
+	struct rxu_sqe64 s;
+	off_t want;
+
+	ASSERT_LE(0, fd);
+	want = lseek(fd, 100, SEEK_DATA);
+	s = rxt_sqe(RXU_OP_SEEK, (uint64_t)fd, 0, 0, 100, 1);
+	s.syscall_flags = SEEK_DATA;
+	EXPECT_EQ((int64_t)want, rxt_run(&self->t, &s));
+	want = lseek(fd, 100, SEEK_HOLE);
+	s.syscall_flags = SEEK_HOLE;
+	EXPECT_EQ((int64_t)want, rxt_run(&self->t, &s));
+	EXPECT_EQ(8192, want);
+	s.offset = 9000;
+	s.syscall_flags = SEEK_DATA;
+	EXPECT_EQ((int64_t)-ENXIO, rxt_run(&self->t, &s));
 	close(fd);
 }
 
@@ -629,6 +813,35 @@ TEST_F(f, ftruncate_errors_match_syscall)
 	EXPECT_EQ(8192, st.st_size);
 	close(ro);
 	close(rw);
+}
+
+/*
+ * ftruncate(2) needs a writable fd, not write permission on the file now:
+ * an owner who opened O_RDWR and then made the file read-only may still
+ * truncate through that fd.  Run as an unprivileged user (needs root to
+ * switch).
+ */
+TEST_F(f, ftruncate_checks_fd_not_inode_permission)
+{
+	const uid_t nobody = 65534;
+	struct rxu_sqe64 s;
+	struct stat st;
+	int fd;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch to an unprivileged user");
+	ASSERT_EQ(0, chown(self->path, nobody, nobody));
+	fd = open(self->path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setresgid(nobody, nobody, nobody));
+	ASSERT_EQ(0, setresuid(nobody, nobody, nobody));
+	ASSERT_EQ(0, fchmod(fd, 0400));
+	ASSERT_EQ(0, ftruncate(fd, 100));	/* the syscall allows it */
+	s = rxt_sqe(RXU_OP_FTRUNCATE, (uint64_t)fd, 0, 0, 50, 1);
+	EXPECT_EQ(0, rxt_run(&self->t, &s));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(50, st.st_size);
+	close(fd);
 }
 
 /* ---- MMAP ---- */

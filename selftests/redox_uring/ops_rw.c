@@ -284,6 +284,19 @@ TEST_F(rw, negative_offset_einval)
 	EXPECT_STREQ(TEXT, content(self->path));
 }
 
+TEST_F(rw, read_directory_like_read)
+{
+	int d = open(self->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), want;
+	char buf[16];
+
+	ASSERT_LE(0, d);
+	want = read(d, buf, sizeof(buf)) < 0 ? -errno : 0;
+	EXPECT_EQ(-EISDIR, want);
+	EXPECT_EQ((int64_t)want, op(&self->t, RXU_OP_READ, d, buf, sizeof(buf), 0));
+	EXPECT_EQ((int64_t)want, op(&self->t, RXU_OP_PREAD, d, buf, sizeof(buf), 0));
+	close(d);
+}
+
 TEST_F(rw, pipe_read_write_espipe)
 {
 	int p[2];

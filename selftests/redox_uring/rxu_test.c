@@ -521,8 +521,8 @@ int rxt_kmsg_splat(int fd, char *line, size_t len)
 {
 	static const char *const bad[] = {
 		"BUG:", "WARNING:", "Oops", "general protection",
-		"circular locking", "suspicious RCU", "UBSAN", "KASAN",
-		"kernel BUG", "Call Trace", "leak",
+		"circular locking", "suspicious RCU", "UBSAN:", "KASAN:",
+		"kernel BUG", "Call Trace", "unreferenced object",
 	};
 	char rec[8192];
 	ssize_t n;
