@@ -53,6 +53,9 @@ int rxu_open_prep(struct rxu_req *req, const struct rxu_sqe *sqe)
 	if (sqe->len >= PATH_MAX)
 		return -ENAMETOOLONG;
 	op->flags = (int)sqe->offset;
+	/* As open(2) and openat(2) do on 64-bit. */
+	if (force_o_largefile())
+		op->flags |= O_LARGEFILE;
 	op->mode = sqe->additional1;
 	op->path = sqe->addr;
 	op->len = sqe->len;
