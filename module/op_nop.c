@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* NOOP: completes with 0; every field but user_data must be zero. */
+/*
+ * NOOP: completes with 0.  It reads no field (every one but user_data and
+ * priority must be zero, which the generic check enforces), so it has no
+ * prep.
+ */
 #include "opdef.h"
-
-int rxu_nop_prep(struct rxu_req *req, const struct rxu_sqe *sqe)
-{
-	return 0;
-}
 
 s64 rxu_nop(struct rxu_req *req)
 {

@@ -3,7 +3,8 @@
  * The table of standard opcodes (ABI.md section 5).  An opcode without an
  * entry completes with -ENOSYS; each entry names the SQE fields it reads,
  * and the caller refuses an SQE with any other field nonzero (priority and
- * user_data are always allowed).
+ * user_data are always allowed), so an opcode that reads nothing needs no
+ * prep at all.
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>
@@ -15,10 +16,9 @@
 #define RXU_F_RW	(RXU_F_FD | RXU_F_ADDR | RXU_F_LEN)
 #define RXU_F_PRW	(RXU_F_RW | RXU_F_OFFSET)
 
-static const struct rxu_op_def rxu_op_defs[RXU_OP_STANDARD_LAST] = {
+const struct rxu_op_def rxu_op_defs[RXU_OP_STANDARD_LAST] = {
 	[RXU_OP_NOOP] = {
 		.name		= "NOOP",
-		.prep		= rxu_nop_prep,
 		.issue		= rxu_nop,
 	},
 	[RXU_OP_OPEN] = {
@@ -129,16 +129,6 @@ static const struct rxu_op_def rxu_op_defs[RXU_OP_STANDARD_LAST] = {
 	},
 };
 
-const struct rxu_op_def *rxu_op_def(u8 opcode)
-{
-	const struct rxu_op_def *def;
-
-	if (opcode >= ARRAY_SIZE(rxu_op_defs))
-		return NULL;
-	def = &rxu_op_defs[opcode];
-	return def->issue ? def : NULL;
-}
-
 /* Refuse to load with a half-filled table entry. */
 int rxu_opdef_init(void)
 {
@@ -150,7 +140,8 @@ int rxu_opdef_init(void)
 
 		if (!def->issue && !def->prep && !def->name)
 			continue;
-		if (!def->issue || !def->prep || !def->name) {
+		/* prep is optional only for an opcode that reads no field. */
+		if (!def->issue || !def->name || (!def->prep && def->fields)) {
 			pr_err("opcode %d is incomplete\n", i);
 			return -EINVAL;
 		}

@@ -4,10 +4,12 @@
 
 #include <linux/bits.h>
 #include <linux/build_bug.h>
+#include <linux/kernel.h>
 #include <linux/errno.h>
 #include <linux/limits.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
+#include <uapi/linux/redox_uring.h>
 
 struct rxu_instance;
 
@@ -57,13 +59,28 @@ struct rxu_req {
 struct rxu_op_def {
 	const char *name;
 	unsigned int fields;		/* RXU_F_* */
-	/* Validate the SQE into the request; no side effect. */
+	/*
+	 * Validate the SQE into the request; no side effect.  May be NULL
+	 * for an opcode that reads no field.
+	 */
 	int (*prep)(struct rxu_req *req, const struct rxu_sqe *sqe);
 	/* Do it; returns the CQE status (>= 0 or -errno). */
 	s64 (*issue)(struct rxu_req *req);
 };
 
-const struct rxu_op_def *rxu_op_def(u8 opcode);
+extern const struct rxu_op_def rxu_op_defs[RXU_OP_STANDARD_LAST];
+
+/* The definition of a standard opcode, or NULL (-ENOSYS). */
+static inline const struct rxu_op_def *rxu_op_def(u8 opcode)
+{
+	const struct rxu_op_def *def;
+
+	if (opcode >= ARRAY_SIZE(rxu_op_defs))
+		return NULL;
+	def = &rxu_op_defs[opcode];
+	return def->issue ? def : NULL;
+}
+
 int rxu_opdef_init(void);
 
 /* Linux fd numbers are ints; a larger SQE fd cannot name a file. */
@@ -73,7 +90,6 @@ static inline int rxu_sqe_fd(u64 fd)
 }
 
 /* Prep and issue of each opcode family (op_*.c). */
-int rxu_nop_prep(struct rxu_req *req, const struct rxu_sqe *sqe);
 s64 rxu_nop(struct rxu_req *req);
 
 int rxu_open_prep(struct rxu_req *req, const struct rxu_sqe *sqe);

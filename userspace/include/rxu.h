@@ -83,6 +83,26 @@ void rxu_ring_push_commit(struct rxu_ring *r, uint64_t count);
 const void *rxu_ring_pop_slot(const struct rxu_ring *r, uint64_t i);
 void rxu_ring_pop_commit(struct rxu_ring *r, uint64_t count);
 
+/*
+ * Batch interface with one check per batch, as liburing's inline SQE and
+ * CQE access: rxu_ring_push_reserve() returns how many of want slots are
+ * free after the tail (0 when full; -ESHUTDOWN on DROP, -EIO when broken)
+ * and stores the tail in *pos; entries pos, pos + 1, ... are then reached
+ * with rxu_ring_entry() and published with rxu_ring_push_commit().
+ * rxu_ring_pop_reserve() returns how many entries are present (or -EIO),
+ * the head in *pos; release them with rxu_ring_pop_commit().
+ */
+int64_t rxu_ring_push_reserve(const struct rxu_ring *r, uint64_t want,
+			      uint64_t *pos);
+int64_t rxu_ring_pop_reserve(const struct rxu_ring *r, uint64_t *pos);
+
+/* The entry at ring index pos: any value, only its slot is used. */
+static inline void *rxu_ring_entry(const struct rxu_ring *r, uint64_t pos)
+{
+	return (char *)r->entries +
+	       (size_t)(pos & (r->entry_count - 1)) * r->entry_size;
+}
+
 /* Status word helpers. */
 void rxu_ring_set_drop(struct rxu_ring *r);
 int rxu_ring_dropped(const struct rxu_ring *r);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "rxu.h"
+#include "syscall.h"
 
 #define RXU_RING_MAX_ENTRIES	(1ULL << 31)
 
@@ -283,13 +284,8 @@ int64_t rxu_enter(struct rxu_instance *in, uint64_t min_complete,
 		.flags = flags,
 		.timeout_ns = timeout_ns,
 	};
-	int saved = errno;
-	int ret;
 
-	ret = ioctl(in->fd, RXU_IOC_ENTER, &enter);
-	if (ret < 0)
-		return fail_errno(saved);
-	return ret;
+	return rxu_sys_ioctl(in->fd, RXU_IOC_ENTER, &enter);
 }
 
 /*

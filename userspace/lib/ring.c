@@ -304,6 +304,32 @@ void rxu_ring_pop_commit(struct rxu_ring *r, uint64_t count)
 	release_head(r, head, count);
 }
 
+int64_t rxu_ring_push_reserve(const struct rxu_ring *r, uint64_t want,
+			      uint64_t *pos)
+{
+	uint64_t head, tail;
+	int64_t room;
+
+	if (push_dropped(r))
+		return -ESHUTDOWN;
+	room = push_view(r, &head, &tail);
+	if (room < 0)
+		return room;
+	*pos = tail;
+	return (uint64_t)room < want ? room : (int64_t)want;
+}
+
+int64_t rxu_ring_pop_reserve(const struct rxu_ring *r, uint64_t *pos)
+{
+	uint64_t head, tail;
+	int64_t count;
+
+	count = pop_view(r, &head, &tail);
+	if (count >= 0)
+		*pos = head;
+	return count;
+}
+
 void rxu_ring_set_drop(struct rxu_ring *r)
 {
 	rxu_or_release(&r->hdr->status, RXU_RING_DROP);

@@ -679,6 +679,46 @@ static int test_batch_slot_bounds(void)
 	return 0;
 }
 
+/* Reserve: one view per batch, clamped to what is free or present. */
+static int test_batch_reserve(void)
+{
+	struct fixture f;
+	uint64_t pos = 99, i;
+
+	TRY(fx_init(&f, 8, 32));
+	f.hdr->head_index = 13;			/* slot 5, cycle 1 */
+	f.hdr->tail_index = 13;
+	CHECK_EQ(rxu_ring_push_reserve(&f.r, 3, &pos), 3);
+	CHECK_EQ(pos, 13);
+	CHECK_EQ(rxu_ring_push_reserve(&f.r, 100, &pos), 8);
+	for (i = 0; i < 8; i++) {
+		CHECK(rxu_ring_entry(&f.r, pos + i) ==
+		      (char *)f.entries + ((13 + i) & 7) * 32);
+		gen_entry(rxu_ring_entry(&f.r, pos + i), 32, i);
+	}
+	CHECK_EQ(f.hdr->tail_index, 13);	/* nothing published yet */
+	pos = 99;
+	CHECK_EQ(rxu_ring_pop_reserve(&f.r, &pos), 0);
+	CHECK_EQ(pos, 13);
+	rxu_ring_push_commit(&f.r, 8);
+	CHECK_EQ(rxu_ring_push_reserve(&f.r, 1, &pos), 0);	/* full */
+	CHECK_EQ(rxu_ring_pop_reserve(&f.r, &pos), 8);
+	CHECK_EQ(pos, 13);
+	for (i = 0; i < 8; i++)
+		TRY(check_entry(rxu_ring_entry(&f.r, pos + i), 32, i));
+	rxu_ring_pop_commit(&f.r, 8);
+	CHECK_EQ(f.hdr->head_index, (13 + 8) % 16);
+
+	f.hdr->tail_index = 16;			/* broken: >= 2n */
+	CHECK_EQ(rxu_ring_push_reserve(&f.r, 1, &pos), -EIO);
+	CHECK_EQ(rxu_ring_pop_reserve(&f.r, &pos), -EIO);
+	f.hdr->tail_index = 5;
+	f.hdr->status = RXU_RING_DROP;
+	CHECK_EQ(rxu_ring_push_reserve(&f.r, 1, &pos), -ESHUTDOWN);
+	fx_free(&f);
+	return 0;
+}
+
 /*
  * Exactly entry_size bytes move per entry, whatever the size: the
  * neighbouring slots keep their canary bytes.
@@ -740,6 +780,7 @@ static const struct tap_test tests[] = {
 	  test_broken_headers },
 	{ "shared entry_count word ignored", test_shared_entry_count_ignored },
 	{ "batch slots and commits stay in bounds", test_batch_slot_bounds },
+	{ "batch reserve: one view, clamped, checked", test_batch_reserve },
 	{ "exactly entry_size bytes per entry", test_entry_sizes },
 };
 

@@ -34,30 +34,32 @@ static double now(void)
 
 /*
  * ops NOPs through redox_uring, batch per ENTER, with the ring's batch
- * interface (slots filled in place, one publication per batch), as
- * liburing does on its side; returns ops/s or -1.
+ * interface (one check per batch, entries filled in place, one
+ * publication per batch), as liburing does on its side; returns ops/s or
+ * -1.
  */
 static double run_rxu(struct rxu_instance *in, long ops, unsigned int batch)
 {
 	double t0 = now();
+	uint64_t pos;
 	long done;
 	unsigned int i;
 
 	for (done = 0; done < ops; done += batch) {
-		for (i = 0; i < batch; i++) {
-			struct rxu_sqe64 *sqe = rxu_ring_push_slot(&in->sq, i);
-
-			if (!sqe)
-				return -1;
-			rxu_prep_nop(sqe, (uint64_t)done + i);
-		}
+		if (rxu_ring_push_reserve(&in->sq, batch, &pos) < batch)
+			return -1;
+		for (i = 0; i < batch; i++)
+			rxu_prep_nop(rxu_ring_entry(&in->sq, pos + i),
+				     (uint64_t)done + i);
 		rxu_ring_push_commit(&in->sq, batch);
 		if (rxu_enter(in, batch, 0, 0) < (int64_t)batch)
 			return -1;
+		if (rxu_ring_pop_reserve(&in->cq, &pos) < batch)
+			return -1;
 		for (i = 0; i < batch; i++) {
-			const struct rxu_cqe64 *cqe = rxu_ring_pop_slot(&in->cq, i);
+			const struct rxu_cqe64 *cqe = rxu_ring_entry(&in->cq, pos + i);
 
-			if (!cqe || cqe->status)
+			if (cqe->status)
 				return -1;
 		}
 		rxu_ring_pop_commit(&in->cq, batch);
