@@ -1,0 +1,559 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# selftests/vm/run.sh - run one command as root inside a throw-away QEMU guest.
+#
+# The kernel running this shell is never touched: everything that loads a
+# module happens in the guest. The guest boots a Debian kernel from /boot with
+# a tiny busybox initramfs (built here, cached under build/vm/), sees the
+# host's / read-only over virtio-9p, chroots into it, cd's to the caller's
+# directory and runs the command. See selftests/vm/README.md.
+
+set -euo pipefail
+
+SELF=$(readlink -f "${BASH_SOURCE[0]}")
+SELF_DIR=${SELF%/*}
+REPO=$(cd "$SELF_DIR/../.." && pwd -P)
+VM_DIR=$REPO/build/vm
+readonly SELF SELF_DIR REPO VM_DIR
+
+# Exit statuses of our own (the command's status is passed through otherwise).
+readonly RC_DMESG=1       # command succeeded but the guest kernel complained
+readonly RC_CRASH=123     # guest kernel died (panic, reset) while the command ran
+readonly RC_TIMEOUT=124   # command or guest ran out of time
+readonly RC_INFRA=125     # bad usage, QEMU failed, or the guest never ran the command
+
+usage() {
+	cat <<'EOF'
+usage: selftests/vm/run.sh [options] -- CMD [ARGS...]
+
+Boot a QEMU (TCG) guest on a Debian kernel from /boot, with the host's / mounted
+read-only, and run CMD as root in the caller's directory. One argument is a
+/bin/sh -c string; several are quoted word by word (argv is kept exactly).
+
+  -k KVER     guest kernel: a full version (6.1.0-56-amd64), or a prefix such as
+              6.1 or 6.12 meaning the newest /boot/vmlinuz-PREFIX.* (default:
+              $RXU_VM_KVER, else the newest /boot/vmlinuz-*)
+  -t SECS     time limit of CMD, counted from when it starts in the guest
+              (default: $RXU_VM_TIMEOUT, else 300); the boot has its own
+              limit, $RXU_VM_BOOT_TIMEOUT (default 120)
+  -m MEM      guest memory (default: $RXU_VM_MEM, else 1G)
+  -c CPUS     guest CPUs (default: $RXU_VM_CPUS, else 2)
+  -q ARGS     extra QEMU arguments, split on blanks; they come before this
+              script's own devices, so "-device intel-iommu,..." is first
+              (may be repeated; also $RXU_VM_QEMU_ARGS)
+  -a ARGS     extra kernel command line (may be repeated; also $RXU_VM_APPEND)
+  -p          print the kernel version -k resolves to, and exit (no CMD)
+  -h          this help
+
+Environment: RXU_VM_OUT (writable share, default build/vm/out, mounted at the
+same path in the guest), RXU_VM_ACCEL (tcg or kvm, default tcg), RXU_VM_KEEP=1
+(keep the per-run directory), RXU_VM_QUIET=1 (no summary line), RXU_VM_PVH=0
+(boot the bzImage, not its extracted vmlinux), RXU_VM_ROOT_CACHE (9p cache
+option of the root, default cache=loose). RXU_* variables are passed on to CMD.
+
+Exit status: CMD's status if the guest's dmesg is clean; 1 (or CMD's nonzero
+status) if it is not; 123 guest kernel crashed; 124 timeout; 125 the command
+never ran (usage error, QEMU or boot failure).
+EOF
+}
+
+msg() { printf 'vm: %s\n' "$*" >&2; }
+die() { msg "error: $*"; exit "$RC_INFRA"; }
+
+# Quote one word for any POSIX shell (busybox sh and dash read our files).
+shquote() {
+	local s=${1//\'/\'\\\'\'}
+	printf "'%s'" "$s"
+}
+
+# ---------------------------------------------------------------- options
+
+kver_req=${RXU_VM_KVER:-}
+timeout_s=${RXU_VM_TIMEOUT:-300}
+boot_timeout_s=${RXU_VM_BOOT_TIMEOUT:-120}
+mem=${RXU_VM_MEM:-1G}
+cpus=${RXU_VM_CPUS:-2}
+extra_qemu=${RXU_VM_QEMU_ARGS:-}
+extra_append=${RXU_VM_APPEND:-}
+accel=${RXU_VM_ACCEL:-tcg}
+
+print_kver=0
+while getopts ':k:t:m:c:q:a:ph' opt; do
+	case $opt in
+	k) kver_req=$OPTARG ;;
+	t) timeout_s=$OPTARG ;;
+	m) mem=$OPTARG ;;
+	c) cpus=$OPTARG ;;
+	q) extra_qemu+=" $OPTARG" ;;
+	a) extra_append+=" $OPTARG" ;;
+	p) print_kver=1 ;;
+	h) usage; exit 0 ;;
+	:) usage >&2; die "option -$OPTARG needs an argument" ;;
+	*) usage >&2; die "unknown option -$OPTARG" ;;
+	esac
+done
+shift $((OPTIND - 1))
+[[ ${1-} == -- ]] && shift
+(($# > 0 || print_kver)) || { usage >&2; die "no command given"; }
+[[ $timeout_s =~ ^[0-9]+$ && $timeout_s -gt 0 ]] || die "bad timeout: $timeout_s"
+[[ $boot_timeout_s =~ ^[0-9]+$ ]] || die "bad RXU_VM_BOOT_TIMEOUT: $boot_timeout_s"
+[[ $cpus =~ ^[0-9]+$ && $cpus -gt 0 ]] || die "bad CPU count: $cpus"
+
+if (($# == 1)); then
+	cmd=$1
+else
+	cmd=
+	for a in "$@"; do cmd+="${cmd:+ }$(shquote "$a")"; done
+fi
+
+# ---------------------------------------------------------------- kernel
+
+# Pick the guest kernel: an exact version, or the newest one with a prefix.
+resolve_kver() {
+	local want=$1 f best=
+	if [[ -n $want && -e /boot/vmlinuz-$want ]]; then
+		printf '%s\n' "$want"
+		return
+	fi
+	local -a cands=()
+	for f in /boot/vmlinuz-"$want"*; do
+		[[ -e $f ]] || continue
+		local v=${f#/boot/vmlinuz-}
+		# "6.1" must not pick 6.12: the prefix ends at a '.', '-' or '+'.
+		if [[ -n $want && ${v:${#want}:1} != [.+-] ]]; then continue; fi
+		[[ -d /lib/modules/$v ]] || continue
+		cands+=("$v")
+	done
+	((${#cands[@]})) || return 1
+	best=$(printf '%s\n' "${cands[@]}" | sort -V | tail -n 1)
+	printf '%s\n' "$best"
+}
+
+kver=$(resolve_kver "$kver_req") ||
+	die "no kernel matches '${kver_req:-any}' in /boot (with /lib/modules/<ver>)"
+vmlinuz=/boot/vmlinuz-$kver
+if ((print_kver)); then
+	printf '%s\n' "$kver"
+	exit 0
+fi
+moddir=/lib/modules/$kver
+[[ -r $vmlinuz ]] || die "cannot read $vmlinuz"
+[[ -r $moddir/modules.dep ]] || die "no $moddir/modules.dep (run depmod $kver)"
+
+for tool in qemu-system-x86_64 cpio; do
+	command -v "$tool" >/dev/null ||
+		die "$tool not found (apt-get install qemu-system-x86 cpio busybox-static)"
+done
+
+# ---------------------------------------------------------------- kernel image
+
+# Under TCG, unpacking an xz-compressed bzImage takes ~2 s of every boot. When
+# the kernel has a PVH entry point (CONFIG_PVH), boot its ELF vmlinux instead:
+# it is extracted once from the bzImage's payload and cached. RXU_VM_PVH=0
+# boots the bzImage as it is. (PVH boots skip KASLR.)
+extract_vmlinux() {
+	local img=$1 out=$2 config=/boot/config-$kver decomp ss po pl start size tmp
+	grep -q '^CONFIG_PVH=y' "$config" 2>/dev/null || return 1
+	if grep -q '^CONFIG_KERNEL_XZ=y' "$config"; then decomp=(xz -qdc)
+	elif grep -q '^CONFIG_KERNEL_ZSTD=y' "$config"; then decomp=(zstd -qdc)
+	elif grep -q '^CONFIG_KERNEL_GZIP=y' "$config"; then decomp=(gzip -qdc)
+	else return 1
+	fi
+	command -v "${decomp[0]}" >/dev/null || return 1
+	[[ $(dd if="$img" bs=1 skip=$((0x202)) count=4 status=none) == HdrS ]] || return 1
+	ss=$(od -An -tu1 -j $((0x1f1)) -N1 "$img") && ((ss)) || ss=4
+	po=$(od -An -tu4 -j $((0x248)) -N4 "$img")
+	pl=$(od -An -tu4 -j $((0x24c)) -N4 "$img")
+	start=$(((ss + 1) * 512 + po))
+	# The payload ends with the uncompressed size (32-bit little endian).
+	size=$(tail -c +$((start + pl - 3)) "$img" | head -c 4 | od -An -tu4)
+	tmp=$out.tmp.$$
+	tail -c +$((start + 1)) "$img" | head -c $((pl - 4)) | "${decomp[@]}" >"$tmp" 2>/dev/null || true
+	if [[ $(stat -c %s "$tmp") -eq $size && $(head -c 4 "$tmp" | od -An -tx1) == " 7f 45 4c 46" ]]; then
+		mv -f "$tmp" "$out"
+		return 0
+	fi
+	rm -f "$tmp"
+	return 1
+}
+
+mkdir -p "$VM_DIR"
+kernel_image=$vmlinuz
+if [[ ${RXU_VM_PVH:-1} == 1 ]]; then
+	vmlinux=$VM_DIR/vmlinux-$kver
+	if [[ -s $vmlinux && ! $vmlinuz -nt $vmlinux ]] || extract_vmlinux "$vmlinuz" "$vmlinux"; then
+		kernel_image=$vmlinux
+	fi
+fi
+
+# ---------------------------------------------------------------- initramfs
+
+# The guest's PID 1. Static text: everything specific to one run is in the
+# run share (conf, cmd.sh), so the initramfs is cached per kernel version.
+IFS= read -r -d '' GUEST_INIT <<'EOF' || true
+#!/bin/sh
+# PID 1 of a selftests/vm guest (busybox, from the initramfs). Generated by
+# selftests/vm/run.sh; the run's own settings come from the run share.
+export PATH=/bin
+R=/newroot
+mount -t devtmpfs devtmpfs /dev
+exec </dev/null >/dev/console 2>&1
+
+fail() {
+	echo "vm-init: $*"
+	echo "vm-init: $*" >/dev/kmsg
+	poweroff -f
+	sleep 1000
+}
+mnt() { mount "$@" || fail "mount $*"; }
+p9() { echo "trans=virtio,version=9p2000.L,msize=512000${1:+,$1}"; }
+
+mnt -t proc proc /proc
+mnt -t sysfs sysfs /sys
+while read -r m; do
+	insmod "/lib/modules/$m" || fail "insmod $m"
+done </lib/modules/load-order
+
+mnt -t 9p -o "$(p9)" rxurun /rxu
+. /rxu/conf
+mnt -t 9p -o "$(p9 ro,${RXU_ROOT_CACHE:-cache=loose})" hostroot $R
+mnt -t proc proc $R/proc
+mnt -t sysfs sysfs $R/sys
+mnt -t devtmpfs devtmpfs $R/dev
+mkdir -p $R/dev/pts $R/dev/shm
+mnt -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $R/dev/pts
+mnt -t tmpfs -o mode=1777,nosuid,nodev tmpfs $R/dev/shm
+for l in fd:/proc/self/fd stdin:/proc/self/fd/0 stdout:/proc/self/fd/1 stderr:/proc/self/fd/2; do
+	[ -e "$R/dev/${l%%:*}" ] || ln -s "${l#*:}" "$R/dev/${l%%:*}"
+done
+[ -d $R/sys/kernel/debug ] && mount -t debugfs debugfs $R/sys/kernel/debug
+[ -d $R/sys/kernel/tracing ] && mount -t tracefs tracefs $R/sys/kernel/tracing
+mnt -t tmpfs -o mode=1777,nosuid,nodev tmpfs $R/tmp
+mnt -t tmpfs -o mode=755,nosuid,nodev tmpfs $R/run
+mkdir -p $R/run/rxu-vm "$R$RXU_VM_OUT"
+mnt -o bind /rxu $R/run/rxu-vm
+mnt -t 9p -o "$(p9)" rxuout "$R$RXU_VM_OUT"
+ip link set lo up 2>/dev/null
+hostname rxu-vm
+# The kernel runs its helpers (modprobe for module autoloading) and reads
+# firmware relative to PID 1's root, the initramfs: point them at the host's.
+echo /bin/rxu-modprobe >/proc/sys/kernel/modprobe
+fw=/sys/module/firmware_class/parameters/path
+[ -w $fw ] && echo -n $R/lib/firmware >$fw
+
+stty -F /dev/ttyS1 -onlcr 2>/dev/null
+: >/rxu/started
+setsid chroot $R /bin/sh /run/rxu-vm/cmd.sh </dev/null >/dev/ttyS1 2>&1 &
+cmd=$!
+(
+	sleep "$RXU_TIMEOUT"
+	: >/rxu/timeout
+	echo "vm-init: command timed out after $RXU_TIMEOUT s" >/dev/kmsg
+	kill -KILL -"$cmd" "$cmd" 2>/dev/null
+	sleep 10
+	# Still here: the command is stuck in the kernel. Show where, then stop.
+	echo w >/proc/sysrq-trigger
+	dmesg -s 16777216 >/rxu/dmesg
+	cat /proc/sys/kernel/tainted >/rxu/tainted
+	poweroff -f
+) &
+wait "$cmd"
+rc=$?
+kill -KILL -1 2>/dev/null
+dmesg -s 16777216 >/rxu/dmesg
+cat /proc/sys/kernel/tainted >/rxu/tainted
+echo "$rc" >/rxu/rc
+sync
+poweroff -f
+sleep 1000
+EOF
+
+# Modules to load before the root can be mounted; their dependencies come
+# from modules.dep, built-in ones are skipped.
+readonly BOOT_MODULES="virtio_pci 9pnet_virtio 9p"
+
+# Append to mod_list the modules.dep paths to load for module $1,
+# dependencies first; each path once.
+declare -A mod_seen=()
+mod_list=()
+mod_order() {
+	local name=${1//-/_} line path d
+	line=$(awk -v n="$name" '{
+		p = $1; sub(/:$/, "", p); b = p; sub(/.*\//, "", b); sub(/\.ko.*/, "", b)
+		gsub(/-/, "_", b); if (b == n) { print; exit } }' "$moddir/modules.dep")
+	if [[ -z $line ]]; then
+		grep -Eq "/${name//_/[-_]}\.ko" "$moddir/modules.builtin" 2>/dev/null ||
+			die "module $name is neither in $moddir/modules.dep nor built in"
+		return 0
+	fi
+	path=${line%%:*}
+	[[ -n ${mod_seen[$path]-} ]] && return 0
+	for d in ${line#*:}; do
+		[[ -n ${mod_seen[$d]-} ]] && continue
+		d=${d##*/}
+		mod_order "${d%%.ko*}"
+	done
+	mod_seen[$path]=1
+	mod_list+=("$path")
+}
+
+build_initramfs() {
+	local out=$1 stage bb m name
+	bb=$(command -v busybox || true)
+	[[ -n $bb ]] || die "busybox not found (apt-get install busybox-static)"
+	if ldd "$bb" >/dev/null 2>&1; then
+		die "$bb is dynamically linked; install busybox-static"
+	fi
+	stage=$(mktemp -d "$VM_DIR/.initramfs.XXXXXX")
+	mkdir -p "$stage"/{bin,dev,proc,sys,rxu,newroot,lib/modules}
+	cp "$bb" "$stage/bin/busybox"
+	local applet
+	for applet in $("$bb" --list); do
+		[[ $applet == busybox ]] || ln -s busybox "$stage/bin/$applet"
+	done
+	printf '%s\n' "$GUEST_INIT" >"$stage/init"
+	printf '#!/bin/sh\nexec chroot /newroot /sbin/modprobe "$@"\n' >"$stage/bin/rxu-modprobe"
+	chmod 755 "$stage/init" "$stage/bin/rxu-modprobe"
+
+	for m in $BOOT_MODULES; do
+		mod_order "$m"
+	done
+	: >"$stage/lib/modules/load-order"
+	for m in "${mod_list[@]}"; do
+		name=${m##*/}
+		case $name in
+		*.ko.xz) xz -dc "$moddir/$m" >"$stage/lib/modules/${name%.xz}" ;;
+		*.ko.zst) zstd -qdc "$moddir/$m" >"$stage/lib/modules/${name%.zst}" ;;
+		*.ko.gz) gzip -dc "$moddir/$m" >"$stage/lib/modules/${name%.gz}" ;;
+		*.ko) cp "$moddir/$m" "$stage/lib/modules/$name" ;;
+		*) die "unexpected module file $m" ;;
+		esac
+		printf '%s\n' "${name%.ko*}.ko" >>"$stage/lib/modules/load-order"
+	done
+	(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio --quiet -o -H newc -R 0:0) >"$out.tmp.$$"
+	rm -rf "$stage"
+	mv -f "$out.tmp.$$" "$out"
+}
+
+mkdir -p "$VM_DIR"
+script_hash=$(sha256sum "$SELF" | cut -c1-12)
+initramfs=$VM_DIR/initramfs-$kver-$script_hash.cpio
+if [[ ! -s $initramfs || $moddir/modules.dep -nt $initramfs ]]; then
+	build_initramfs "$initramfs"
+	# Older builds for this kernel are stale now.
+	for f in "$VM_DIR/initramfs-$kver-"*.cpio; do
+		[[ $f == "$initramfs" ]] || rm -f "$f"
+	done
+fi
+
+# ---------------------------------------------------------------- run dir
+
+out_dir=${RXU_VM_OUT:-$VM_DIR/out}
+mkdir -p "$out_dir"
+out_dir=$(cd "$out_dir" && pwd -P)
+cwd=$(pwd -P)
+case $cwd/ in
+/tmp/* | /run/* | /proc/* | /sys/* | /dev/*)
+	msg "warning: $cwd is hidden in the guest (its /tmp, /run, /proc, /sys, /dev are its own)" ;;
+esac
+
+mkdir -p "$VM_DIR/runs"
+rundir=$(mktemp -d "$VM_DIR/runs/$kver.XXXXXX")
+qpid=
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	if [[ -n $qpid ]] && kill -0 "$qpid" 2>/dev/null; then
+		kill -TERM "$qpid" 2>/dev/null || true
+	fi
+	if [[ ${RXU_VM_KEEP:-0} == 1 ]]; then
+		msg "kept $rundir"
+	else
+		rm -rf "$rundir"
+	fi
+}
+trap cleanup EXIT
+trap 'msg "interrupted"; exit 130' INT TERM HUP
+
+{
+	printf 'RXU_VM_OUT=%s\n' "$(shquote "$out_dir")"
+	printf 'RXU_TIMEOUT=%s\n' "$timeout_s"
+	printf 'RXU_ROOT_CACHE=%s\n' "$(shquote "${RXU_VM_ROOT_CACHE:-cache=loose}")"
+} >"$rundir/conf"
+
+{
+	echo '# generated by selftests/vm/run.sh: the command, run by /bin/sh in the guest'
+	echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+	echo 'export HOME=/root TERM=dumb LANG=C.UTF-8'
+	for name in $(compgen -e); do
+		[[ $name == RXU_* ]] && printf 'export %s=%s\n' "$name" "$(shquote "${!name}")"
+	done
+	printf 'export RXU_VM_OUT=%s RXU_VM_KVER=%s\n' "$(shquote "$out_dir")" "$(shquote "$kver")"
+	printf 'cd %s || exit 125\n' "$(shquote "$cwd")"
+	printf 'exec /bin/sh -c %s\n' "$(shquote "$cmd")"
+} >"$rundir/cmd.sh"
+
+# ---------------------------------------------------------------- QEMU
+
+# QEMU splits -fsdev/-device values on ',': a literal comma is written ",,".
+qpath() { printf '%s' "${1//,/,,}"; }
+
+# Two serial ports: ttyS0 is the kernel console, written to console.log; the
+# command writes to ttyS1, which is our stdout, so kernel messages can never
+# mix with its output. loglevel=5 puts warnings and worse on the console (so
+# they survive a guest that hangs) but keeps the info chatter off this slow
+# emulated UART; the full log is read from the guest at the end, and on a
+# panic panic_print=0x20 replays it all on the console.
+append="console=ttyS0 loglevel=5 panic=-1 panic_print=0x20 log_buf_len=4M 8250.nr_uarts=2"
+append+=" ${extra_append}"
+
+case $accel in
+tcg) accel_args=(-accel 'tcg,thread=multi' -cpu max) ;;
+kvm) accel_args=(-accel kvm -cpu host) ;;
+*) die "RXU_VM_ACCEL must be tcg or kvm, not '$accel'" ;;
+esac
+
+read -r -a user_qemu <<<"$extra_qemu" || true
+qemu=(qemu-system-x86_64 "${accel_args[@]}" -machine q35 -m "$mem" -smp "$cpus"
+	-nographic -nodefaults -no-reboot -no-user-config
+	-monitor none
+	-chardev "file,id=kcon,path=$(qpath "$rundir/console.log")" -serial chardev:kcon
+	-chardev 'stdio,id=out' -serial chardev:out
+	-kernel "$kernel_image" -initrd "$initramfs" -append "$append"
+	"${user_qemu[@]}"
+	-fsdev 'local,id=hostroot,path=/,readonly=on,security_model=none,multidevs=remap'
+	-device 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot'
+	-fsdev "local,id=rxurun,path=$(qpath "$rundir"),security_model=none"
+	-device 'virtio-9p-pci,fsdev=rxurun,mount_tag=rxurun'
+	-fsdev "local,id=rxuout,path=$(qpath "$out_dir"),security_model=none"
+	-device 'virtio-9p-pci,fsdev=rxuout,mount_tag=rxuout')
+
+: >"$rundir/console.log"
+t0=$(date +%s.%N)
+"${qemu[@]}" </dev/null &
+qpid=$!
+
+# Watch the guest: boot limit until the command starts, then the command's
+# limit plus a margin for the guest's own watchdog to collect the dmesg.
+why=
+while kill -0 "$qpid" 2>/dev/null; do
+	sleep 0.2
+	now=$(date +%s)
+	if [[ ! -e $rundir/started ]]; then
+		if ((now - ${t0%.*} > boot_timeout_s)); then
+			why=boot
+			break
+		fi
+	elif ((now - $(stat -c %Y "$rundir/started") > timeout_s + 30)); then
+		why=hang
+		break
+	fi
+done
+if [[ -n $why ]]; then
+	kill -TERM "$qpid" 2>/dev/null || true
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$qpid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL "$qpid" 2>/dev/null || true
+fi
+qrc=0
+wait "$qpid" 2>/dev/null || qrc=$?
+qpid=
+t1=$(date +%s.%N)
+
+# ---------------------------------------------------------------- verdict
+
+# The kernel console is kept beside the dmesg (the run directory goes away).
+console_file=$out_dir/console-$kver.txt
+tr -d '\r' <"$rundir/console.log" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' >"$console_file.tmp.$$"
+mv -f "$console_file.tmp.$$" "$console_file"
+show_console_tail() {
+	if [[ -s $console_file ]]; then
+		msg "last lines of the guest console ($console_file):"
+		tail -n 40 "$console_file" | sed 's/^/  | /' >&2
+	else
+		msg "the guest console is empty"
+	fi
+}
+
+boot_s=
+if [[ -e $rundir/started ]]; then
+	boot_s=$(awk -v a="$t0" -v b="$(stat -c %.3Y "$rundir/started")" 'BEGIN { printf "%.1f", b - a }')
+fi
+total_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+
+# The dmesg: from the guest if it got that far, else what the console shows.
+dmesg_file=$out_dir/dmesg-$kver.txt
+if [[ -s $rundir/dmesg ]]; then
+	cp "$rundir/dmesg" "$dmesg_file.tmp.$$"
+else
+	# Kernel lines of the console; a panic replays the log from its first
+	# line, "Linux version ...": keep the last replay.
+	tr -d '\r' <"$rundir/console.log" | awk '/^\[ *[0-9]+\.[0-9]+\] / {
+		if (index($0, "] Linux version ")) n = 0
+		line[++n] = $0
+	} END { for (i = 1; i <= n; i++) print line[i] }' >"$dmesg_file.tmp.$$"
+fi
+mv -f "$dmesg_file.tmp.$$" "$dmesg_file"
+
+status=
+if [[ -e $rundir/rc ]]; then
+	status=$(<"$rundir/rc")
+	if [[ -e $rundir/timeout ]]; then
+		msg "error: the command timed out after $timeout_s s"
+		status=$RC_TIMEOUT
+	fi
+elif [[ -e $rundir/timeout ]]; then
+	msg "error: the command timed out after $timeout_s s and could not be killed (stuck in the kernel?)"
+	status=$RC_TIMEOUT
+elif [[ $why == boot ]]; then
+	msg "error: the guest did not start the command within $boot_timeout_s s"
+	show_console_tail
+	status=$RC_INFRA
+elif [[ $why == hang ]]; then
+	msg "error: the guest stopped responding (command limit $timeout_s s); QEMU killed"
+	show_console_tail
+	status=$RC_TIMEOUT
+elif grep -q 'Kernel panic' "$rundir/console.log"; then
+	msg "error: the guest kernel panicked$([[ -e $rundir/started ]] && echo ' while running the command')"
+	grep -m1 'Kernel panic' "$rundir/console.log" | sed 's/^/  | /' >&2
+	status=$([[ -e $rundir/started ]] && echo "$RC_CRASH" || echo "$RC_INFRA")
+elif [[ -e $rundir/started ]]; then
+	msg "error: the guest went away while running the command (QEMU status $qrc)"
+	show_console_tail
+	status=$RC_CRASH
+else
+	msg "error: the guest never started the command (QEMU status $qrc)"
+	show_console_tail
+	status=$RC_INFRA
+fi
+[[ $status =~ ^[0-9]+$ ]] || { msg "error: bad status '$status' from the guest"; status=$RC_INFRA; }
+
+# Kernel complaints fail the run, whatever the command said.
+dirty=0
+if [[ -s $dmesg_file ]] && ! "$SELF_DIR/scan-dmesg.sh" "$dmesg_file" >&2; then
+	dirty=1
+fi
+if [[ -s $rundir/tainted ]]; then
+	taint=$(<"$rundir/tainted")
+	# B bad page, D died (oops), W warning, L soft lockup.
+	bad=""
+	for bit in 5:B 7:D 9:W 14:L; do
+		((taint >> ${bit%:*} & 1)) && bad+=${bit#*:}
+	done
+	if [[ -n $bad ]]; then
+		msg "the guest kernel is tainted '$bad' (value $taint)"
+		dirty=1
+	fi
+fi
+if ((dirty)); then
+	msg "FAIL: the guest kernel reported problems (full log: $dmesg_file)"
+	((status != 0)) || status=$RC_DMESG
+fi
+
+if [[ ${RXU_VM_QUIET:-0} != 1 ]]; then
+	msg "kernel $kver: boot-to-command ${boot_s:-n/a} s, total ${total_s} s, exit $status"
+fi
+exit "$status"
