@@ -229,8 +229,18 @@ for l in fd:/proc/self/fd stdin:/proc/self/fd/0 stdout:/proc/self/fd/1 stderr:/p
 done
 [ -d $R/sys/kernel/debug ] && mount -t debugfs debugfs $R/sys/kernel/debug
 [ -d $R/sys/kernel/tracing ] && mount -t tracefs tracefs $R/sys/kernel/tracing
+# /tmp and /run are the guest's own; a caller working under one of them
+# (a CI clone in /tmp) keeps its directory, re-attached on top.
+keep=
+case "$RXU_CWD/" in
+/tmp/* | /run/*) mkdir -p /keep && mnt -o bind "$R$RXU_CWD" /keep && keep=1 ;;
+esac
 mnt -t tmpfs -o mode=1777,nosuid,nodev tmpfs $R/tmp
 mnt -t tmpfs -o mode=755,nosuid,nodev tmpfs $R/run
+if [ -n "$keep" ]; then
+	mkdir -p "$R$RXU_CWD"
+	mnt -o bind /keep "$R$RXU_CWD"
+fi
 mkdir -p $R/run/rxu-vm "$R$RXU_VM_OUT"
 mnt -o bind /rxu $R/run/rxu-vm
 mnt -t 9p -o "$(p9)" rxuout "$R$RXU_VM_OUT"
@@ -355,8 +365,10 @@ mkdir -p "$out_dir"
 out_dir=$(cd "$out_dir" && pwd -P)
 cwd=$(pwd -P)
 case $cwd/ in
-/tmp/* | /run/* | /proc/* | /sys/* | /dev/*)
-	msg "warning: $cwd is hidden in the guest (its /tmp, /run, /proc, /sys, /dev are its own)" ;;
+/proc/* | /sys/* | /dev/*)
+	msg "warning: $cwd is hidden in the guest (its /proc, /sys, /dev are its own)" ;;
+/tmp/* | /run/*)
+	msg "note: only $cwd is visible under the guest's own /tmp and /run" ;;
 esac
 
 mkdir -p "$VM_DIR/runs"
@@ -379,6 +391,7 @@ trap 'msg "interrupted"; exit 130' INT TERM HUP
 {
 	printf 'RXU_VM_OUT=%s\n' "$(shquote "$out_dir")"
 	printf 'RXU_TIMEOUT=%s\n' "$timeout_s"
+	printf 'RXU_CWD=%s\n' "$(shquote "$cwd")"
 	printf 'RXU_ROOT_CACHE=%s\n' "$(shquote "${RXU_VM_ROOT_CACHE:-cache=loose}")"
 } >"$rundir/conf"
 
