@@ -14,9 +14,12 @@
 
 KDIR	?= /lib/modules/$(shell uname -r)/build
 BUILD	:= $(CURDIR)/build
-# Kernels to build and test for: every Debian amd64 header tree present.
-KVERS	?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
-		sed 's|.*/linux-headers-||' | grep -v -e cloud -e rt- | sort -V)
+# Kernels to build and test for: every Debian amd64 kernel whose headers
+# and image are both installed.
+KVERS	?= $(shell for d in /usr/src/linux-headers-*-amd64; do \
+		v=$$(basename $$d | sed s/^linux-headers-//); \
+		[ -e /boot/vmlinuz-$$v ] && echo $$v; \
+		done 2>/dev/null | grep -v -e cloud -e rt- | sort -V)
 KSRC	= /usr/src/linux-headers-$(1)
 
 MODULE_SRCS := Kbuild $(wildcard module/*.c module/*.h) uapi/linux/redox_uring.h
