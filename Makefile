@@ -29,7 +29,7 @@ DEPS := build-essential pkg-config clang sparse kmod cpio xz-utils perl \
 	linux-headers-6.12-amd64 linux-image-6.12-amd64 linux-source-6.1 \
 	qemu-system-x86 busybox-static dkms liburing-dev
 
-.PHONY: all default lib modules module-% deps check style demo bench print-kvers \
+.PHONY: all default lib guest-bins modules module-% deps check style demo bench print-kvers \
 	dkms-build dkms-install clean
 
 default: all
@@ -40,6 +40,11 @@ all:
 
 lib:
 	$(MAKE) -C userspace
+
+# What a guest run needs: the module for every kernel, librxu and the tools.
+guest-bins: modules
+	$(MAKE) -C userspace
+	$(MAKE) -C userspace/tools
 
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

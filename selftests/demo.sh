@@ -8,9 +8,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 make --no-print-directory deps
-make --no-print-directory modules >/dev/null
-make --no-print-directory -C userspace >/dev/null
-make --no-print-directory -C userspace/tools >/dev/null
+make --no-print-directory guest-bins >/dev/null
 k=${KVER:-$(make -s --no-print-directory print-kvers | tr ' ' '\n' | head -n 1)}
 echo "== booting a QEMU guest (TCG) on $k, loading build/module/$k/redox_uring.ko"
 exec selftests/vm/run.sh -k "$k" -- \

@@ -9,9 +9,7 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 make --no-print-directory deps
-make --no-print-directory modules >/dev/null
-make --no-print-directory -C userspace >/dev/null
-make --no-print-directory -C userspace/tools >/dev/null
+make --no-print-directory guest-bins >/dev/null
 mkdir -p build/bench
 args=${BENCH_ARGS:--r 7 -n 200000 -b 1,32}
 for k in ${KVERS:-$(make -s --no-print-directory print-kvers)}; do
