@@ -140,7 +140,8 @@ static void rxu_write_cqe(struct rxu_instance *inst, u64 idx,
 
 /*
  * Consume what the SQ holds, as far as the CQ has room.  Returns the
- * number of CQEs the CQ then holds, or -EIO for a broken header.
+ * number of CQEs the CQ then holds, -EIO for a broken header or
+ * -ESHUTDOWN if the consumer dropped the CQ.
  */
 static s64 rxu_submit(struct rxu_instance *inst)
 {
@@ -156,6 +157,14 @@ static s64 rxu_submit(struct rxu_instance *inst)
 	s64 ret;
 
 	mutex_lock(&inst->submit_lock);
+	/*
+	 * A CQ whose popper set DROP takes no more pushes (ESHUTDOWN), and
+	 * an SQE is never run without a CQ slot for its completion.
+	 */
+	if (rxu_kring_dropped(&inst->cq)) {
+		ret = -ESHUTDOWN;
+		goto out_unlock;
+	}
 	ret = rxu_kring_pop_pos(&inst->sq, &sq);
 	if (!ret)
 		ret = rxu_kring_push_pos(&inst->cq, &cq);

@@ -114,4 +114,10 @@ static inline void rxu_kring_push_commit(struct rxu_kring *r, u64 tail,
 
 void rxu_kring_set_drop(struct rxu_kring *r);
 
+/* Has the other side (or the kernel at teardown) set DROP? */
+static inline bool rxu_kring_dropped(const struct rxu_kring *r)
+{
+	return READ_ONCE(r->hdr->status) & RXU_RING_DROP;
+}
+
 #endif /* RXU_RING_H */

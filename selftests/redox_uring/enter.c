@@ -352,6 +352,24 @@ TEST_F(ring, invalid_enter_consumes_nothing)
 	EXPECT_EQ(2, rxt_enter(&self->t, 2, 0, RXT_TMO));
 }
 
+/*
+ * A consumer that set DROP on its CQ takes no more completions: ENTER
+ * fails with ESHUTDOWN and runs nothing; clearing the bit resumes.
+ */
+TEST_F(ring, cq_drop_eshutdown_runs_nothing)
+{
+	ASSERT_EQ(0, push_nops(&self->t, 2, 1));
+	rxt_hdr_set(rxt_cqh(&self->t), RXT_HDR_STATUS, RXU_RING_DROP);
+	EXPECT_EQ(-ESHUTDOWN, rxt_enter(&self->t, 0, 0, 0));
+	EXPECT_EQ(2U, rxt_sq_avail(&self->t));
+	EXPECT_EQ(0U, rxt_cq_avail(&self->t));
+	/* DROP on the SQ (the kernel's side to pop) still drains it */
+	rxt_hdr_set(rxt_cqh(&self->t), RXT_HDR_STATUS, 0);
+	rxt_hdr_set(rxt_sqh(&self->t), RXT_HDR_STATUS, RXU_RING_DROP);
+	EXPECT_EQ(2, rxt_enter(&self->t, 2, 0, RXT_TMO));
+	EXPECT_EQ(0U, rxt_sq_avail(&self->t));
+}
+
 TEST_F(ring, bad_enter_pointer_efault)
 {
 	errno = 0;
