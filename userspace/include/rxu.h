@@ -373,6 +373,63 @@ static inline void rxu_prep_ftruncate(struct rxu_sqe64 *sqe, int fd,
 		    user_data);
 }
 
+/* ================================================================== */
+/* Events: FILES_UPDATE subscriptions and event: queues (lib/events.c) */
+/* ================================================================== */
+
+/*
+ * A FILES_UPDATE SQE (rxu_prep_files_update(), with SUBSCRIBE for
+ * multi-shot) is answered by CQEs that all carry its user_data:
+ *  1. a status CQE, flags 0: 0 or -errno;
+ *  2. EVENT CQEs: rxu_cqe_is_event(), the fired RXU_EVENT_* mask in
+ *     rxu_cqe_event_mask(), status = the watched fd.  The first comes at
+ *     once if the fd is ready at registration, later ones on each change;
+ *  3. one CQE with rxu_cqe_is_last_update() when the subscription ends:
+ *     after its one event without SUBSCRIBE, after a FILES_UPDATE with an
+ *     empty mask on the same fd (rxu_prep_files_update_end()), or when
+ *     the watched instance or the ring goes away.
+ * Test the EVENT and LAST_UPDATE bits independently.
+ */
+
+/* Nonzero if the CQE carries RXU_CQE_EVENT. */
+int rxu_cqe_is_event(const struct rxu_cqe64 *cqe);
+/* Nonzero if the CQE carries RXU_CQE_LAST_UPDATE: the subscription ended. */
+int rxu_cqe_is_last_update(const struct rxu_cqe64 *cqe);
+/* The RXU_EVENT_* mask of an EVENT CQE (flags >> RXU_CQE_EVENT_SHIFT). */
+uint32_t rxu_cqe_event_mask(const struct rxu_cqe64 *cqe);
+
+/*
+ * FILES_UPDATE with an empty mask: ends the subscription on fd.  Its own
+ * status CQE carries user_data; the subscription's LAST_UPDATE CQE
+ * carries the subscription's user_data (use different values to tell
+ * them apart).
+ */
+void rxu_prep_files_update_end(struct rxu_sqe64 *sqe, int fd,
+			       uint64_t user_data);
+
+/*
+ * OPEN of "event:": the CQE's status is a new event queue fd.  flags may
+ * add O_CLOEXEC and O_NONBLOCK; the access mode is always O_RDWR.
+ */
+void rxu_prep_open_event_queue(struct rxu_sqe64 *sqe, int flags,
+			       uint64_t user_data);
+
+/*
+ * Watch fd for mask (RXU_EVENT_*) on event queue qfd: write() of one
+ * struct rxu_event {id = fd, flags = mask, data}.  Mask 0 removes the
+ * watch (rxu_event_queue_unregister()).  0, or -errno (-EBADF for a
+ * negative fd, -EIO if the queue took part of the record).
+ */
+int rxu_event_queue_register(int qfd, int fd, uint64_t mask, uint64_t data);
+int rxu_event_queue_unregister(int qfd, int fd);
+
+/*
+ * read() up to max ready records from qfd into ev.  Returns how many (0
+ * if max is 0), or -errno: -EAGAIN on an empty O_NONBLOCK queue, -EIO if
+ * the read returned a partial record.
+ */
+int rxu_event_queue_read(int qfd, struct rxu_event *ev, size_t max);
+
 #ifdef __cplusplus
 }
 #endif

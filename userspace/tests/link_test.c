@@ -42,6 +42,15 @@ static void (*const api[])(void) = {
 	(void (*)(void))rxu_queue_sqe,
 	(void (*)(void))rxu_pop_cqe,
 	(void (*)(void))rxu_wait_cqe,
+	/* LIBRXU_1.1: events.c */
+	(void (*)(void))rxu_cqe_is_event,
+	(void (*)(void))rxu_cqe_is_last_update,
+	(void (*)(void))rxu_cqe_event_mask,
+	(void (*)(void))rxu_prep_files_update_end,
+	(void (*)(void))rxu_prep_open_event_queue,
+	(void (*)(void))rxu_event_queue_register,
+	(void (*)(void))rxu_event_queue_unregister,
+	(void (*)(void))rxu_event_queue_read,
 };
 
 static int round_trip(void)
