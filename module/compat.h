@@ -83,20 +83,22 @@ static inline struct iovec rxu_iter_segment(const struct iov_iter *iter)
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
 static inline ssize_t rxu_vfs_iter_write(struct file *file,
-					 struct iov_iter *iter, loff_t *ppos)
+					 struct iov_iter *iter, loff_t *ppos,
+					 rwf_t flags)
 {
 	ssize_t ret;
 
 	file_start_write(file);
-	ret = vfs_iter_write(file, iter, ppos, 0);
+	ret = vfs_iter_write(file, iter, ppos, flags);
 	file_end_write(file);
 	return ret;
 }
 #else
 static inline ssize_t rxu_vfs_iter_write(struct file *file,
-					 struct iov_iter *iter, loff_t *ppos)
+					 struct iov_iter *iter, loff_t *ppos,
+					 rwf_t flags)
 {
-	return vfs_iter_write(file, iter, ppos, 0);
+	return vfs_iter_write(file, iter, ppos, flags);
 }
 #endif
 

@@ -15,10 +15,12 @@
 #include <linux/ktime.h>
 #include <linux/minmax.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/redox_uring.h>
 
+#include "events.h"
 #include "instance.h"
 #include "opdef.h"
 
@@ -70,14 +72,10 @@ static bool rxu_sqe_unused_clear(const struct rxu_sqe *sqe, unsigned int used)
 	       (!sqe->syscall_flags || used & RXU_F_SFLAGS);
 }
 
-/*
- * Run one request to completion.  CHAIN and DRAIN hold trivially: every
- * request completes before the next one starts.
- */
-static s64 rxu_run(struct rxu_req *req, const struct rxu_sqe *sqe)
+/* Validate an SQE into req: 0, or the -errno its CQE will carry. */
+static int rxu_prep(struct rxu_req *req, const struct rxu_sqe *sqe)
 {
 	const struct rxu_op_def *def;
-	int ret;
 
 	if (sqe->flags & ~RXU_SQE_FLAGS_ALL)
 		return -EINVAL;
@@ -85,75 +83,136 @@ static s64 rxu_run(struct rxu_req *req, const struct rxu_sqe *sqe)
 	if (!def)
 		return -ENOSYS;
 	/* SUBSCRIBE only means something to FILES_UPDATE. */
-	if (sqe->flags & RXU_SQE_SUBSCRIBE)
+	if (sqe->flags & RXU_SQE_SUBSCRIBE && sqe->opcode != RXU_OP_FILES_UPDATE)
 		return -EINVAL;
 	if (!rxu_sqe_unused_clear(sqe, def->fields))
 		return -EINVAL;
-	if (def->prep) {
-		ret = def->prep(req, sqe);
-		if (ret)
-			return ret;
-	}
+	return def->prep ? def->prep(req, sqe) : 0;
+}
+
+static s64 rxu_issue(struct rxu_req *req)
+{
+	const struct rxu_op_def *def = rxu_op_def(req->opcode);
+
 	/* NOOP is the op whose cost is all overhead: call it directly. */
 	return INDIRECT_CALL_1(def->issue, rxu_nop, req);
 }
 
-/* Kernel-internal codes never reach userspace (ABI.md section 4). */
-static s64 rxu_user_status(s64 res)
+/* Must req wait for an earlier op (CHAIN: the one before, DRAIN: all)? */
+static bool rxu_must_wait(struct rxu_instance *inst, const struct rxu_req *req)
 {
-	switch (res) {
-	case -ERESTARTSYS:
-	case -ERESTARTNOINTR:
-	case -ERESTARTNOHAND:
-	case -ERESTART_RESTARTBLOCK:
-		return -EINTR;
-	case -ENOTSUPP:
-		return -EOPNOTSUPP;
-	case -EIOCBQUEUED:
-		return -EIO;
+	struct rxu_async *a;
+
+	if (!(req->flags & (RXU_SQE_CHAIN | RXU_SQE_DRAIN)))
+		return false;
+	list_for_each_entry(a, &inst->ops, node) {
+		if (req->flags & RXU_SQE_DRAIN && a->req.seq < req->seq)
+			return true;
+		if (req->flags & RXU_SQE_CHAIN && a->req.seq + 1 == req->seq)
+			return true;
 	}
-	return res;
+	return false;
 }
 
-static void rxu_write_cqe(struct rxu_instance *inst, u64 idx,
-			  const struct rxu_req *req, s64 res)
+/* Keep a validated request until rxu_must_wait() lets it go. */
+static s64 rxu_defer(struct rxu_req *req)
 {
-	if (rxu_is_bits32(inst)) {
-		struct rxu_cqe32 *c = rxu_kring_slot(&inst->cq, idx);
+	struct rxu_instance *inst = req->inst;
+	struct rxu_async *a;
 
-		/* A success that a 32-bit status cannot tell from -errno. */
-		if (res > (s64)U32_MAX - MAX_ERRNO - 1)
-			res = -EOVERFLOW;
-		WRITE_ONCE(c->user_data, (u32)req->user_data);
-		WRITE_ONCE(c->status, (u32)res);
-		WRITE_ONCE(c->flags, 0);
-		WRITE_ONCE(c->extra, (u32)req->extra);
-	} else {
-		struct rxu_cqe64 *c = rxu_kring_slot(&inst->cq, idx);
+	a = rxu_async_alloc(inst, RXU_ASYNC_DEFERRED);
+	if (!a)
+		return -ENOMEM;
+	a->req = *req;
+	mmgrab(current->mm);
+	a->mm = current->mm;
+	list_add_tail(&a->node, &inst->ops);
+	inst->nr_deferred++;
+	return -EIOCBQUEUED;
+}
 
-		WRITE_ONCE(c->user_data, req->user_data);
-		WRITE_ONCE(c->status, (u64)res);
-		WRITE_ONCE(c->flags, 0);
-		WRITE_ONCE(c->extra, req->extra);
+/* Post the CQE of a request that finished, in its reserved slot. */
+static void rxu_complete(struct rxu_instance *inst, struct rxu_cq_batch *b,
+			 const struct rxu_req *req, s64 res)
+{
+	struct rxu_cqe_k cqe = {
+		.user_data = req->user_data,
+		.status = rxu_user_status(res),
+		.extra = req->extra,
+	};
+
+	rxu_cq_post(inst, b, &cqe, true);
+}
+
+/* Start deferred ops whose predecessors completed, in order. */
+static void rxu_run_deferred(struct rxu_instance *inst,
+			     struct rxu_cq_batch *b)
+{
+	struct rxu_async *a;
+	s64 res;
+
+again:
+	list_for_each_entry(a, &inst->ops, node) {
+		if (a->kind != RXU_ASYNC_DEFERRED || a->mm != current->mm ||
+		    rxu_must_wait(inst, &a->req))
+			continue;
+		list_del_init(&a->node);
+		inst->nr_deferred--;
+		a->req.cq = b;
+		res = rxu_issue(&a->req);
+		if (res != -EIOCBQUEUED)
+			rxu_complete(inst, b, &a->req, res);
+		rxu_async_free(a);
+		/* The list changed, and a completion may free others. */
+		goto again;
 	}
+}
+
+/* Take the SQE at idx: run it, or let it wait (parked or deferred). */
+static void rxu_take_sqe(struct rxu_instance *inst, struct rxu_cq_batch *b,
+			 u64 idx)
+{
+	/*
+	 * Every field is written before it is read (rxu_read_sqe() fills
+	 * sqe, the lines below and prep fill req): spare them the zeroing
+	 * that INIT_STACK_ALL_ZERO kernels do on every call.
+	 */
+	struct rxu_req req __uninitialized;
+	struct rxu_sqe sqe __uninitialized;
+	s64 res;
+
+	rxu_read_sqe(inst, idx, &sqe);
+	req.inst = inst;
+	req.cq = b;
+	req.user_data = sqe.user_data;
+	req.seq = inst->seq++;
+	req.opcode = sqe.opcode;
+	req.flags = sqe.flags;
+	req.extra = 0;
+	/* Its completion's slot, whenever it comes. */
+	inst->reserved++;
+	res = rxu_prep(&req, &sqe);
+	if (!res)
+		res = rxu_must_wait(inst, &req) ? rxu_defer(&req) :
+						  rxu_issue(&req);
+	if (res != -EIOCBQUEUED)
+		rxu_complete(inst, b, &req, res);
+	if (!list_empty(&inst->backlog))
+		rxu_backlog_flush(inst, b);
 }
 
 /*
- * Consume what the SQ holds, as far as the CQ has room.  Returns the
- * number of CQEs the CQ then holds, -EIO for a broken header or
- * -ESHUTDOWN if the consumer dropped the CQ.
+ * One round of ENTER's work: finish what woke up, start deferred ops that
+ * may go, then take SQEs as long as the CQ has room for their completions
+ * beyond what is promised to ops in flight and nothing older waits for
+ * room.  Returns the number of CQEs the CQ then holds, -EIO for a broken
+ * header or -ESHUTDOWN if the consumer dropped the CQ.
  */
 static s64 rxu_submit(struct rxu_instance *inst)
 {
 	struct rxu_kring_pos sq, cq;
-	/*
-	 * Every field is written before it is read (rxu_read_sqe() fills
-	 * sqe, the loop and prep fill req): spare them the zeroing that
-	 * INIT_STACK_ALL_ZERO kernels do on every ENTER.
-	 */
-	struct rxu_req req __uninitialized;
-	struct rxu_sqe sqe __uninitialized;
-	u64 i, batch;
+	struct rxu_cq_batch b;
+	u64 taken = 0;
 	s64 ret;
 
 	mutex_lock(&inst->submit_lock);
@@ -170,23 +229,32 @@ static s64 rxu_submit(struct rxu_instance *inst)
 		ret = rxu_kring_push_pos(&inst->cq, &cq);
 	if (ret)
 		goto out_unlock;
+	b = (struct rxu_cq_batch){
+		.tail = cq.tail,
+		.room = inst->cq.n - cq.avail,
+	};
+	/* Popping only adds room: less than promised means a forged head. */
+	if (b.room < inst->reserved) {
+		ret = -EIO;
+		goto out_unlock;
+	}
 
-	batch = min(sq.avail, inst->cq.n - cq.avail);
-	for (i = 0; i < batch; i++) {
-		rxu_read_sqe(inst, sq.head + i, &sqe);
-		req.inst = inst;
-		req.user_data = sqe.user_data;
-		req.opcode = sqe.opcode;
-		req.flags = sqe.flags;
-		req.extra = 0;
-		rxu_write_cqe(inst, cq.tail + i, &req,
-			      rxu_user_status(rxu_run(&req, &sqe)));
+	rxu_events_process(inst, &b);
+	if (inst->nr_deferred)
+		rxu_run_deferred(inst, &b);
+	while (taken < sq.avail && b.room > inst->reserved &&
+	       list_empty(&inst->backlog))
+		rxu_take_sqe(inst, &b, sq.head + taken++);
+
+	if (taken)
+		rxu_kring_pop_commit(&inst->sq, sq.head, taken);
+	if (b.count) {
+		rxu_kring_push_commit(&inst->cq, b.tail, b.count);
+		/* Watchers of this instance: its kernel side pushed. */
+		if (wq_has_sleeper(&inst->poll_wq))
+			wake_up_poll(&inst->poll_wq, EPOLLIN | EPOLLRDNORM);
 	}
-	if (batch) {
-		rxu_kring_pop_commit(&inst->sq, sq.head, batch);
-		rxu_kring_push_commit(&inst->cq, cq.tail, batch);
-	}
-	ret = cq.avail + batch;
+	ret = cq.avail + b.count;
 out_unlock:
 	mutex_unlock(&inst->submit_lock);
 	return ret;
@@ -209,14 +277,18 @@ static int rxu_enter_done(struct rxu_instance *inst, u64 min_complete,
 	return atomic_read(&inst->notify_seq) != seq;
 }
 
-/* Sleep until notified, signalled or past the deadline (0: none). */
+/*
+ * Sleep until notified, something woke up, a signal, or the deadline
+ * (0: none).
+ */
 static int rxu_enter_sleep(struct rxu_instance *inst, int seq, ktime_t deadline)
 {
 	DEFINE_WAIT(wait);
 	int ret = 0;
 
 	prepare_to_wait(&inst->wait, &wait, TASK_INTERRUPTIBLE);
-	if (atomic_read(&inst->notify_seq) == seq && !signal_pending(current)) {
+	if (atomic_read(&inst->notify_seq) == seq && !rxu_events_pending(inst) &&
+	    !signal_pending(current)) {
 		if (deadline) {
 			if (!schedule_hrtimeout_range(&deadline, 0,
 						      HRTIMER_MODE_ABS))

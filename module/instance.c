@@ -12,12 +12,14 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
+#include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/redox_uring.h>
 
+#include "events.h"
 #include "instance.h"
 
 #define RXU_MAX_NAME	256	/* longest scheme name accepted by ATTACH */
@@ -37,15 +39,22 @@ struct rxu_instance *rxu_instance_alloc(void)
 	mutex_init(&inst->state_lock);
 	mutex_init(&inst->submit_lock);
 	init_waitqueue_head(&inst->wait);
+	rxu_events_init(inst);
 	inst->state = RXU_STATE_INITIAL;
 	return inst;
 }
 
+/*
+ * Watchers sit on poll_wq without holding this file (events.c): tell them
+ * it goes away, and free only after an RCU grace period, which is what
+ * POLLFREE promises them.
+ */
 static void rxu_instance_free(struct rxu_instance *inst)
 {
+	wake_up_pollfree(&inst->poll_wq);
 	mutex_destroy(&inst->submit_lock);
 	mutex_destroy(&inst->state_lock);
-	kfree(inst);
+	kfree_rcu(inst, rcu);
 }
 
 /* A new Initial instance behind an anonymous file (OPEN of io_uring:). */
@@ -74,7 +83,7 @@ void rxu_instance_notify(struct rxu_instance *inst)
 }
 
 /* open() of /dev/redox_uring: a new Initial instance. */
-static int rxu_open(struct inode *inode, struct file *file)
+static int rxu_instance_open(struct inode *inode, struct file *file)
 {
 	struct rxu_instance *inst;
 
@@ -88,11 +97,12 @@ static int rxu_open(struct inode *inode, struct file *file)
 }
 
 /* Last reference gone: shut both rings down and let the memory go. */
-static int rxu_release(struct inode *inode, struct file *file)
+static int rxu_instance_release(struct inode *inode, struct file *file)
 {
 	struct rxu_instance *inst = file->private_data;
 
 	if (inst->state != RXU_STATE_INITIAL) {
+		rxu_events_cancel_all(inst);
 		rxu_kring_set_drop(&inst->sq);
 		rxu_kring_set_drop(&inst->cq);
 		rxu_instance_notify(inst);
@@ -180,8 +190,8 @@ static int rxu_create(struct rxu_instance *inst,
 }
 
 /* write() of a struct rxu_create_info, in Initial state only. */
-static ssize_t rxu_write(struct file *file, const char __user *buf,
-			 size_t count, loff_t *ppos)
+static ssize_t rxu_instance_write(struct file *file, const char __user *buf,
+				  size_t count, loff_t *ppos)
 {
 	struct rxu_instance *inst = file->private_data;
 	struct rxu_create_info ci;
@@ -208,7 +218,7 @@ out_unlock:
 	return ret ? ret : sizeof(ci);
 }
 
-static int rxu_mmap(struct file *file, struct vm_area_struct *vma)
+static int rxu_instance_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct rxu_instance *inst = file->private_data;
 	int id, ret;
@@ -281,7 +291,34 @@ out_unlock:
 	return ret;
 }
 
-static long rxu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+/*
+ * Readable when the CQ holds completions (what a watcher's IO_URING
+ * event means for a consumer), writable when the SQ has room.
+ */
+static __poll_t rxu_instance_poll(struct file *file,
+				  struct poll_table_struct *pt)
+{
+	struct rxu_instance *inst = file->private_data;
+	__poll_t mask = 0;
+	s64 n;
+
+	poll_wait(file, &inst->poll_wq, pt);
+	/* Pairs with the release that published the rings. */
+	if (smp_load_acquire(&inst->state) != RXU_STATE_ATTACHED)
+		return 0;
+	n = rxu_kring_count(&inst->cq);
+	if (n < 0)
+		return EPOLLERR;
+	if (n > 0)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	n = rxu_kring_count(&inst->sq);
+	if (n >= 0 && n < inst->sq.n)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}
+
+static long rxu_instance_ioctl(struct file *file, unsigned int cmd,
+			       unsigned long arg)
 {
 	struct rxu_instance *inst = file->private_data;
 	void __user *uarg = (void __user *)arg;
@@ -301,11 +338,12 @@ static long rxu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 const struct file_operations rxu_instance_fops = {
 	.owner		= THIS_MODULE,
-	.open		= rxu_open,
-	.release	= rxu_release,
-	.write		= rxu_write,
-	.mmap		= rxu_mmap,
-	.unlocked_ioctl	= rxu_ioctl,
+	.open		= rxu_instance_open,
+	.release	= rxu_instance_release,
+	.write		= rxu_instance_write,
+	.mmap		= rxu_instance_mmap,
+	.poll		= rxu_instance_poll,
+	.unlocked_ioctl	= rxu_instance_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };

@@ -4,6 +4,9 @@
 
 #include <linux/atomic.h>
 #include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/rcupdate.h>
+#include <linux/spinlock.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -33,6 +36,11 @@ enum rxu_state {
  *    so it nests outside the mmap lock and ->mmap never takes it.
  *  - state is read locklessly by ENTER: it is published with a release
  *    store once everything it guards is initialised, and never goes back.
+ *  - ready_lock (irq-safe) guards the ready list and the wake-up state of
+ *    each async request: wake-up callbacks take it in atomic context, under
+ *    a foreign wait queue's lock.  Nothing else is taken inside it.
+ *  - everything else of events.c (ops, watches, backlog, foreign,
+ *    reserved, seq) belongs to whoever holds submit_lock.
  */
 struct rxu_instance {
 	struct mutex state_lock;	/* state, mapped; see above */
@@ -47,6 +55,19 @@ struct rxu_instance {
 	struct mutex submit_lock;	/* SQ pops, CQ pushes */
 	wait_queue_head_t wait;		/* ENTER waiters */
 	atomic_t notify_seq;		/* bumped by every notification */
+
+	/* events.c */
+	spinlock_t ready_lock;
+	struct list_head ready;		/* requests woken up */
+	struct list_head foreign;	/* woken ops of another process */
+	struct list_head ops;		/* parked and deferred ops */
+	struct list_head watches;	/* live subscriptions */
+	struct list_head backlog;	/* events and LAST_UPDATEs owed */
+	u64 reserved;			/* CQ slots promised to ops */
+	u64 seq;			/* next SQE's submission order */
+	unsigned int nr_deferred;	/* ops waiting for CHAIN/DRAIN */
+	wait_queue_head_t poll_wq;	/* poll() and watchers of this fd */
+	struct rcu_head rcu;		/* poll_wq outlives its POLLFREE */
 };
 
 static inline bool rxu_is_bits32(const struct rxu_instance *inst)

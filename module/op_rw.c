@@ -7,6 +7,12 @@
  * the f_pos lock that read(2) takes (it is not available to modules):
  * like io_uring, concurrent positional use of one file from several
  * threads is the caller's to order.
+ *
+ * Regular files and block devices complete inline.  On a file that can
+ * block (pipe, socket, eventfd, tty, timerfd, ...) the op is tried without
+ * blocking; if the file is not ready it is parked (events.c) and retried
+ * when the file wakes up, so one slow file never stalls the ring.  A file
+ * opened O_NONBLOCK gets -EAGAIN instead, as from read(2).
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -15,6 +21,7 @@
 #include <uapi/linux/redox_uring.h>
 
 #include "compat.h"
+#include "events.h"
 #include "opdef.h"
 
 struct rxu_rw {
@@ -100,35 +107,30 @@ static ssize_t rxu_rw_loop(struct file *file, struct iov_iter *iter,
 }
 
 static ssize_t rxu_rw_file(struct file *file, struct iov_iter *iter,
-			   loff_t *ppos, bool write)
+			   loff_t *ppos, bool write, rwf_t flags)
 {
 	if (write) {
 		if (file->f_op->write_iter)
-			return rxu_vfs_iter_write(file, iter, ppos);
+			return rxu_vfs_iter_write(file, iter, ppos, flags);
 		if (file->f_op->write)
 			return rxu_rw_loop(file, iter, ppos, true);
 	} else {
 		if (file->f_op->read_iter)
-			return vfs_iter_read(file, iter, ppos, 0);
+			return vfs_iter_read(file, iter, ppos, flags);
 		if (file->f_op->read)
 			return rxu_rw_loop(file, iter, ppos, false);
 	}
 	return -EINVAL;
 }
 
-s64 rxu_rw(struct rxu_req *req)
+/* The op itself, on the caller's buffers; RWF_NOWAIT or 0 in flags. */
+static ssize_t rxu_rw_do(struct rxu_rw *rw, struct file *file, rwf_t flags)
 {
-	struct rxu_rw *rw = rxu_req_cmd(req, struct rxu_rw);
 	struct iovec fast[UIO_FASTIOV], *iov = fast;
 	int dir = rw->write ? ITER_SOURCE : ITER_DEST;
 	struct iov_iter iter;
-	struct file *file;
 	loff_t pos, *ppos;
 	ssize_t ret;
-
-	file = fget(rw->fd);
-	if (!file)
-		return -EBADF;
 
 	if (rw->vectored)
 		ret = import_iovec(dir, u64_to_user_ptr(rw->addr), rw->len,
@@ -137,7 +139,7 @@ s64 rxu_rw(struct rxu_req *req)
 		ret = rxu_import_ubuf(dir, u64_to_user_ptr(rw->addr), rw->len,
 				      fast, &iter);
 	if (ret < 0)
-		goto out_fput;
+		return ret;
 
 	if (rw->positional) {
 		ret = -ESPIPE;
@@ -152,13 +154,95 @@ s64 rxu_rw(struct rxu_req *req)
 		ppos = &pos;
 	}
 
-	ret = rxu_rw_file(file, &iter, ppos, rw->write);
+	ret = rxu_rw_file(file, &iter, ppos, rw->write, flags);
 	if (ret >= 0 && ppos && !rw->positional)
 		file->f_pos = pos;
 out_free_iov:
 	if (rw->vectored)
 		kfree(iov);
+	return ret;
+}
+
+/* The errors read(2) and friends give for the file alone. */
+static int rxu_rw_check(const struct rxu_rw *rw, const struct file *file)
+{
+	fmode_t mode = rw->write ? FMODE_WRITE : FMODE_READ;
+	fmode_t can = rw->write ? FMODE_CAN_WRITE : FMODE_CAN_READ;
+	fmode_t pmode = rw->write ? FMODE_PWRITE : FMODE_PREAD;
+
+	if (!(file->f_mode & mode))
+		return -EBADF;
+	if (!(file->f_mode & can))
+		return -EINVAL;
+	if (rw->positional && !(file->f_mode & pmode))
+		return -ESPIPE;
+	return 0;
+}
+
+/* What to wait for before the op can go on file; 0: it never waits. */
+static __poll_t rxu_rw_wait_events(struct file *file, bool write)
+{
+	umode_t mode = file_inode(file)->i_mode;
+
+	if (S_ISREG(mode) || S_ISBLK(mode) || S_ISDIR(mode) ||
+	    file->f_flags & O_NONBLOCK || !file_can_poll(file))
+		return 0;
+	if (write)
+		return EPOLLOUT | EPOLLWRNORM | EPOLLERR | EPOLLHUP;
+	return EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLERR | EPOLLHUP;
+}
+
+/* One attempt that does not block; -EAGAIN if the file is not ready. */
+static ssize_t rxu_rw_try(struct rxu_rw *rw, struct file *file,
+			  __poll_t events)
+{
+	bool iter = rw->write ? file->f_op->write_iter : file->f_op->read_iter;
+
+	if (file->f_mode & FMODE_NOWAIT && iter)
+		return rxu_rw_do(rw, file, RWF_NOWAIT);
+	/*
+	 * No way to ask this file not to block: go only once poll says it
+	 * is ready (another reader may still win the race and make us wait).
+	 */
+	if (!(vfs_poll(file, NULL) & events))
+		return -EAGAIN;
+	return rxu_rw_do(rw, file, 0);
+}
+
+s64 rxu_rw(struct rxu_req *req)
+{
+	struct rxu_rw *rw = rxu_req_cmd(req, struct rxu_rw);
+	struct file *file;
+	__poll_t events;
+	ssize_t ret;
+
+	file = fget(rw->fd);
+	if (!file)
+		return -EBADF;
+	/* What can never work fails now, not after waiting. */
+	ret = rxu_rw_check(rw, file);
+	if (ret)
+		goto out_fput;
+	events = rxu_rw_wait_events(file, rw->write);
+	if (!events) {
+		ret = rxu_rw_do(rw, file, 0);
+	} else {
+		ret = rxu_rw_try(rw, file, events);
+		if (ret == -EAGAIN) {
+			ret = rxu_park(req, file, events);
+			if (ret == -EIOCBQUEUED)
+				return ret;	/* the file goes with it */
+		}
+	}
 out_fput:
 	fput(file);
 	return ret;
+}
+
+/* A parked op's file woke up: try again, or -EAGAIN to wait on. */
+s64 rxu_rw_retry(struct rxu_req *req, struct file *file)
+{
+	struct rxu_rw *rw = rxu_req_cmd(req, struct rxu_rw);
+
+	return rxu_rw_try(rw, file, rxu_rw_wait_events(file, rw->write));
 }

@@ -102,7 +102,12 @@ const struct rxu_op_def rxu_op_defs[RXU_OP_STANDARD_LAST] = {
 		.prep		= rxu_mmap_prep,
 		.issue		= rxu_mmap,
 	},
-	/* RXU_OP_FILES_UPDATE: not in this version, -ENOSYS. */
+	[RXU_OP_FILES_UPDATE] = {
+		.name		= "FILES_UPDATE",
+		.fields		= RXU_F_FD | RXU_F_SFLAGS,
+		.prep		= rxu_files_update_prep,
+		.issue		= rxu_files_update,
+	},
 	[RXU_OP_SEEK] = {
 		.name		= "SEEK",
 		.fields		= RXU_F_FD | RXU_F_OFFSET | RXU_F_SFLAGS,

@@ -12,6 +12,7 @@
 #include <uapi/linux/redox_uring.h>
 
 struct rxu_instance;
+struct rxu_cq_batch;
 
 /*
  * An SQE as the kernel sees it: every field read exactly once from the
@@ -32,10 +33,16 @@ struct rxu_sqe {
 	u64 additional2;
 };
 
-/* One request: prep fills cmd from the SQE, issue acts on cmd only. */
+/*
+ * One request: prep fills cmd from the SQE, issue acts on cmd only.
+ * issue returns the CQE's status, or -EIOCBQUEUED when the request went
+ * on waiting (events.c) and will post its CQE itself.
+ */
 struct rxu_req {
 	struct rxu_instance *inst;
+	struct rxu_cq_batch *cq;	/* the ENTER's CQ batch, for extra CQEs */
 	u64 user_data;
+	u64 seq;			/* submission order, for CHAIN/DRAIN */
 	u8 opcode;
 	u8 flags;
 	u64 extra;			/* CQE extra word */
@@ -83,6 +90,23 @@ static inline const struct rxu_op_def *rxu_op_def(u8 opcode)
 
 int rxu_opdef_init(void);
 
+/* Kernel-internal codes never reach userspace (ABI.md section 4). */
+static inline s64 rxu_user_status(s64 res)
+{
+	switch (res) {
+	case -ERESTARTSYS:
+	case -ERESTARTNOINTR:
+	case -ERESTARTNOHAND:
+	case -ERESTART_RESTARTBLOCK:
+		return -EINTR;
+	case -ENOTSUPP:
+		return -EOPNOTSUPP;
+	case -EIOCBQUEUED:
+		return -EIO;
+	}
+	return res;
+}
+
 /* Linux fd numbers are ints; a larger SQE fd cannot name a file. */
 static inline int rxu_sqe_fd(u64 fd)
 {
@@ -106,6 +130,9 @@ s64 rxu_rw(struct rxu_req *req);
 
 int rxu_mmap_prep(struct rxu_req *req, const struct rxu_sqe *sqe);
 s64 rxu_mmap(struct rxu_req *req);
+
+int rxu_files_update_prep(struct rxu_req *req, const struct rxu_sqe *sqe);
+s64 rxu_files_update(struct rxu_req *req);
 
 int rxu_seek_prep(struct rxu_req *req, const struct rxu_sqe *sqe);
 s64 rxu_seek(struct rxu_req *req);

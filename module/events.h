@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef RXU_EVENTS_H
+#define RXU_EVENTS_H
+
+#include <linux/list.h>
+#include <linux/poll.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+#include "opdef.h"
+
+struct rxu_instance;
+
+/* A completion as the kernel keeps it before it reaches the CQ. */
+struct rxu_cqe_k {
+	u64 user_data;
+	s64 status;
+	u64 flags;
+	u64 extra;
+};
+
+/*
+ * The CQ as one ENTER fills it: CQEs go to tail, tail + 1, ... and are
+ * published together.  room counts the free slots; those that requests in
+ * flight have reserved (inst->reserved) are only for them.
+ */
+struct rxu_cq_batch {
+	u64 head;
+	u64 tail;
+	u64 room;
+	u64 count;
+};
+
+bool rxu_cq_post(struct rxu_instance *inst, struct rxu_cq_batch *b,
+		 const struct rxu_cqe_k *cqe, bool reserved);
+
+/* One wait queue an async request sits on (a file may have two). */
+struct rxu_poll_entry {
+	struct wait_queue_entry wait;
+	wait_queue_head_t *head;	/* NULL once the queue went away */
+	struct rxu_async *async;
+};
+
+enum rxu_async_kind {
+	RXU_ASYNC_PARKED,	/* an op waiting for its file */
+	RXU_ASYNC_DEFERRED,	/* an op waiting for CHAIN/DRAIN */
+	RXU_ASYNC_WATCH,	/* a FILES_UPDATE subscription */
+};
+
+/*
+ * Work that outlives the ENTER that took its SQE.  Owned by the instance
+ * (inst->asyncs, under submit_lock); the wake-up callback only sets bits
+ * in fired and queues it on inst->ready under ready_lock.
+ */
+struct rxu_async {
+	struct list_head node;		/* inst->asyncs or inst->ops */
+	struct list_head ready_node;	/* inst->ready; under ready_lock */
+	struct list_head backlog_node;	/* inst->backlog / overflow */
+	struct rxu_instance *inst;
+	enum rxu_async_kind kind;
+	bool queued;			/* on inst->ready; under ready_lock */
+	bool gone;			/* POLLFREE seen; under ready_lock */
+	__poll_t fired;			/* keys seen; under ready_lock */
+	__poll_t taken;			/* fired, as ENTER took it */
+	bool taken_gone;		/* gone, as ENTER took it */
+	bool in_backlog;		/* on inst->backlog */
+	bool ended;			/* a subscription that ended */
+	__poll_t events;		/* EPOLL* bits waited for */
+	struct file *file;		/* polled file (a reference), or NULL */
+	int nr_poll;
+	struct rxu_poll_entry poll[2];
+
+	/* ops (and user_data for watches) */
+	struct mm_struct *mm;		/* whose memory the op uses */
+	struct rxu_req req;
+
+	/* watches */
+	int fd;				/* reported in EVENT CQEs */
+	u32 mask;			/* RXU_EVENT_* */
+	bool oneshot;			/* once ended: LAST_UPDATE still owed */
+	u32 pending;			/* events not yet posted (CQ full) */
+};
+
+void rxu_events_init(struct rxu_instance *inst);
+int rxu_events_arm(struct rxu_async *a, struct file *file, __poll_t events,
+		   __poll_t *mask);
+void rxu_events_disarm(struct rxu_async *a);
+struct rxu_async *rxu_async_alloc(struct rxu_instance *inst,
+				  enum rxu_async_kind kind);
+void rxu_async_free(struct rxu_async *a);
+bool rxu_events_pending(struct rxu_instance *inst);
+void rxu_events_process(struct rxu_instance *inst, struct rxu_cq_batch *b);
+void rxu_events_cancel_all(struct rxu_instance *inst);
+
+void rxu_backlog_flush(struct rxu_instance *inst, struct rxu_cq_batch *b);
+void rxu_watch_queue(struct rxu_instance *inst, struct rxu_async *a);
+void rxu_watch_end(struct rxu_instance *inst, struct rxu_async *a);
+u32 rxu_poll_to_event(__poll_t mask);
+
+/* Park a READ/WRITE-family request on file until it is ready. */
+s64 rxu_park(struct rxu_req *req, struct file *file, __poll_t events);
+/* Retry a parked op: its result, or -EAGAIN to stay parked. */
+s64 rxu_rw_retry(struct rxu_req *req, struct file *file);
+
+#endif /* RXU_EVENTS_H */
