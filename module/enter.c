@@ -73,13 +73,11 @@ static bool rxu_sqe_unused_clear(const struct rxu_sqe *sqe, unsigned int used)
 }
 
 /* Validate an SQE into req: 0, or the -errno its CQE will carry. */
-static int rxu_prep(struct rxu_req *req, const struct rxu_sqe *sqe)
+static __always_inline int rxu_prep(struct rxu_req *req, const struct rxu_sqe *sqe,
+		    const struct rxu_op_def *def)
 {
-	const struct rxu_op_def *def;
-
 	if (sqe->flags & ~RXU_SQE_FLAGS_ALL)
 		return -EINVAL;
-	def = rxu_op_def(sqe->opcode);
 	if (!def)
 		return -ENOSYS;
 	/* SUBSCRIBE only means something to FILES_UPDATE. */
@@ -90,10 +88,9 @@ static int rxu_prep(struct rxu_req *req, const struct rxu_sqe *sqe)
 	return def->prep ? def->prep(req, sqe) : 0;
 }
 
-static s64 rxu_issue(struct rxu_req *req)
+static __always_inline s64 rxu_issue(struct rxu_req *req,
+				     const struct rxu_op_def *def)
 {
-	const struct rxu_op_def *def = rxu_op_def(req->opcode);
-
 	/* NOOP is the op whose cost is all overhead: call it directly. */
 	return INDIRECT_CALL_1(def->issue, rxu_nop, req);
 }
@@ -132,7 +129,7 @@ static s64 rxu_defer(struct rxu_req *req)
 }
 
 /* Post the CQE of a request that finished, in its reserved slot. */
-static void rxu_complete(struct rxu_instance *inst, struct rxu_cq_batch *b,
+static __always_inline void rxu_complete(struct rxu_instance *inst, struct rxu_cq_batch *b,
 			 const struct rxu_req *req, s64 res)
 {
 	struct rxu_cqe_k cqe = {
@@ -159,7 +156,7 @@ again:
 		list_del_init(&a->node);
 		inst->nr_deferred--;
 		a->req.cq = b;
-		res = rxu_issue(&a->req);
+		res = rxu_issue(&a->req, rxu_op_def(a->req.opcode));
 		if (res != -EIOCBQUEUED)
 			rxu_complete(inst, b, &a->req, res);
 		rxu_async_free(a);
@@ -168,8 +165,13 @@ again:
 	}
 }
 
-/* Take the SQE at idx: run it, or let it wait (parked or deferred). */
-static void rxu_take_sqe(struct rxu_instance *inst, struct rxu_cq_batch *b,
+/*
+ * Take the SQE at idx: run it, or let it wait (parked or deferred).
+ * Inline, with what it calls on the way of a plain op: with return-thunk
+ * mitigations every call and return on this per-SQE path costs more than
+ * the work of a NOOP.
+ */
+static __always_inline void rxu_take_sqe(struct rxu_instance *inst, struct rxu_cq_batch *b,
 			 u64 idx)
 {
 	/*
@@ -179,9 +181,11 @@ static void rxu_take_sqe(struct rxu_instance *inst, struct rxu_cq_batch *b,
 	 */
 	struct rxu_req req __uninitialized;
 	struct rxu_sqe sqe __uninitialized;
+	const struct rxu_op_def *def;
 	s64 res;
 
 	rxu_read_sqe(inst, idx, &sqe);
+	def = rxu_op_def(sqe.opcode);
 	req.inst = inst;
 	req.cq = b;
 	req.user_data = sqe.user_data;
@@ -191,10 +195,14 @@ static void rxu_take_sqe(struct rxu_instance *inst, struct rxu_cq_batch *b,
 	req.extra = 0;
 	/* Its completion's slot, whenever it comes. */
 	inst->reserved++;
-	res = rxu_prep(&req, &sqe);
-	if (!res)
-		res = rxu_must_wait(inst, &req) ? rxu_defer(&req) :
-						  rxu_issue(&req);
+	res = rxu_prep(&req, &sqe, def);
+	if (!res) {
+		if (unlikely(req.flags & (RXU_SQE_CHAIN | RXU_SQE_DRAIN)) &&
+		    rxu_must_wait(inst, &req))
+			res = rxu_defer(&req);
+		else
+			res = rxu_issue(&req, def);
+	}
 	if (res != -EIOCBQUEUED)
 		rxu_complete(inst, b, &req, res);
 	if (!list_empty(&inst->backlog))

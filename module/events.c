@@ -47,49 +47,6 @@ void rxu_events_init(struct rxu_instance *inst)
 	init_waitqueue_head(&inst->poll_wq);
 }
 
-/*
- * Write one CQE into the batch.  A reserved post uses the slot its op
- * reserved when it was taken from the SQ; any other one only room beyond
- * all reservations, else it fails and the caller keeps the CQE.
- */
-bool rxu_cq_post(struct rxu_instance *inst, struct rxu_cq_batch *b,
-		 const struct rxu_cqe_k *cqe, bool reserved)
-{
-	u64 idx = b->tail + b->count;
-
-	if (reserved) {
-		/* rxu_submit() checked room >= reserved at its snapshot. */
-		if (WARN_ON_ONCE(!b->room || !inst->reserved))
-			return false;
-		inst->reserved--;
-	} else if (b->room <= inst->reserved) {
-		return false;
-	}
-
-	if (rxu_is_bits32(inst)) {
-		struct rxu_cqe32 *c = rxu_kring_slot(&inst->cq, idx);
-		s64 status = cqe->status;
-
-		/* A success that a 32-bit status cannot tell from -errno. */
-		if (status > (s64)U32_MAX - MAX_ERRNO - 1)
-			status = -EOVERFLOW;
-		WRITE_ONCE(c->user_data, (u32)cqe->user_data);
-		WRITE_ONCE(c->status, (u32)status);
-		WRITE_ONCE(c->flags, (u32)cqe->flags);
-		WRITE_ONCE(c->extra, (u32)cqe->extra);
-	} else {
-		struct rxu_cqe64 *c = rxu_kring_slot(&inst->cq, idx);
-
-		WRITE_ONCE(c->user_data, cqe->user_data);
-		WRITE_ONCE(c->status, (u64)cqe->status);
-		WRITE_ONCE(c->flags, cqe->flags);
-		WRITE_ONCE(c->extra, cqe->extra);
-	}
-	b->count++;
-	b->room--;
-	return true;
-}
-
 struct rxu_async *rxu_async_alloc(struct rxu_instance *inst,
 				  enum rxu_async_kind kind)
 {
@@ -346,6 +303,7 @@ static void rxu_parked_woken(struct rxu_instance *inst,
 	if (a->mm != current->mm) {
 		/* Not ours to finish: leave it for its owner's ENTER. */
 		list_move_tail(&a->ready_node, &inst->foreign);
+		wake_up(&inst->wait);
 		return;
 	}
 	res = rxu_rw_retry(&a->req, a->file);

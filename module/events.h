@@ -7,6 +7,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 
+#include "instance.h"
 #include "opdef.h"
 
 struct rxu_instance;
@@ -31,8 +32,6 @@ struct rxu_cq_batch {
 	u64 count;
 };
 
-bool rxu_cq_post(struct rxu_instance *inst, struct rxu_cq_batch *b,
-		 const struct rxu_cqe_k *cqe, bool reserved);
 
 /* One wait queue an async request sits on (a file may have two). */
 struct rxu_poll_entry {
@@ -101,5 +100,50 @@ u32 rxu_poll_to_event(__poll_t mask);
 s64 rxu_park(struct rxu_req *req, struct file *file, __poll_t events);
 /* Retry a parked op: its result, or -EAGAIN to stay parked. */
 s64 rxu_rw_retry(struct rxu_req *req, struct file *file);
+
+/*
+ * Write one CQE into the batch; inline, as it is on every op's path.  A
+ * reserved post uses the slot its op reserved when it was taken from the
+ * SQ; any other one only room beyond all reservations, else it fails and
+ * the caller keeps the CQE.
+ */
+static inline bool rxu_cq_post(struct rxu_instance *inst,
+			       struct rxu_cq_batch *b,
+			       const struct rxu_cqe_k *cqe, bool reserved)
+{
+	u64 idx = b->tail + b->count;
+
+	if (reserved) {
+		/* rxu_submit() checked room >= reserved at its snapshot. */
+		if (WARN_ON_ONCE(!b->room || !inst->reserved))
+			return false;
+		inst->reserved--;
+	} else if (b->room <= inst->reserved) {
+		return false;
+	}
+
+	if (rxu_is_bits32(inst)) {
+		struct rxu_cqe32 *c = rxu_kring_slot(&inst->cq, idx);
+		s64 status = cqe->status;
+
+		/* A success that a 32-bit status cannot tell from -errno. */
+		if (status > (s64)U32_MAX - MAX_ERRNO - 1)
+			status = -EOVERFLOW;
+		WRITE_ONCE(c->user_data, (u32)cqe->user_data);
+		WRITE_ONCE(c->status, (u32)status);
+		WRITE_ONCE(c->flags, (u32)cqe->flags);
+		WRITE_ONCE(c->extra, (u32)cqe->extra);
+	} else {
+		struct rxu_cqe64 *c = rxu_kring_slot(&inst->cq, idx);
+
+		WRITE_ONCE(c->user_data, cqe->user_data);
+		WRITE_ONCE(c->status, (u64)cqe->status);
+		WRITE_ONCE(c->flags, cqe->flags);
+		WRITE_ONCE(c->extra, cqe->extra);
+	}
+	b->count++;
+	b->room--;
+	return true;
+}
 
 #endif /* RXU_EVENTS_H */
