@@ -73,8 +73,9 @@ static bool rxu_sqe_unused_clear(const struct rxu_sqe *sqe, unsigned int used)
 }
 
 /* Validate an SQE into req: 0, or the -errno its CQE will carry. */
-static __always_inline int rxu_prep(struct rxu_req *req, const struct rxu_sqe *sqe,
-		    const struct rxu_op_def *def)
+static __always_inline int rxu_prep(struct rxu_req *req,
+				    const struct rxu_sqe *sqe,
+				    const struct rxu_op_def *def)
 {
 	if (sqe->flags & ~RXU_SQE_FLAGS_ALL)
 		return -EINVAL;
@@ -129,8 +130,9 @@ static s64 rxu_defer(struct rxu_req *req)
 }
 
 /* Post the CQE of a request that finished, in its reserved slot. */
-static __always_inline void rxu_complete(struct rxu_instance *inst, struct rxu_cq_batch *b,
-			 const struct rxu_req *req, s64 res)
+static __always_inline void rxu_complete(struct rxu_instance *inst,
+					 struct rxu_cq_batch *b,
+					 const struct rxu_req *req, s64 res)
 {
 	struct rxu_cqe_k cqe = {
 		.user_data = req->user_data,
@@ -171,8 +173,8 @@ again:
  * mitigations every call and return on this per-SQE path costs more than
  * the work of a NOOP.
  */
-static __always_inline void rxu_take_sqe(struct rxu_instance *inst, struct rxu_cq_batch *b,
-			 u64 idx)
+static __always_inline void rxu_take_sqe(struct rxu_instance *inst,
+					 struct rxu_cq_batch *b, u64 idx)
 {
 	/*
 	 * Every field is written before it is read (rxu_read_sqe() fills

@@ -32,7 +32,6 @@ struct rxu_cq_batch {
 	u64 count;
 };
 
-
 /* One wait queue an async request sits on (a file may have two). */
 struct rxu_poll_entry {
 	struct wait_queue_entry wait;
