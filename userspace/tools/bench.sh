@@ -19,3 +19,7 @@ for k in ${KVERS:-$(make -s --no-print-directory print-kvers)}; do
 		"insmod build/module/$k/redox_uring.ko && $cmd; rc=\$?; rmmod redox_uring && exit \$rc" |
 		tee "build/bench/nop-$k.txt"
 done
+
+# Second section: FILES_UPDATE events against epoll and io_uring (its own
+# script, so that it also runs alone; it boots its guests with tsc=reliable).
+"$top/userspace/tools/bench-event.sh"
