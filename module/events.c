@@ -306,7 +306,7 @@ static void rxu_parked_woken(struct rxu_instance *inst,
 		wake_up(&inst->wait);
 		return;
 	}
-	res = rxu_rw_retry(&a->req, a->file);
+	res = rxu_rw_retry(&a->req, a->file, a->events);
 	if (res == -EAGAIN)
 		return;		/* still armed: wait for the next wake-up */
 	rxu_events_disarm(a);

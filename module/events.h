@@ -98,7 +98,7 @@ u32 rxu_poll_to_event(__poll_t mask);
 /* Park a READ/WRITE-family request on file until it is ready. */
 s64 rxu_park(struct rxu_req *req, struct file *file, __poll_t events);
 /* Retry a parked op: its result, or -EAGAIN to stay parked. */
-s64 rxu_rw_retry(struct rxu_req *req, struct file *file);
+s64 rxu_rw_retry(struct rxu_req *req, struct file *file, __poll_t events);
 
 /*
  * Write one CQE into the batch; inline, as it is on every op's path.  A

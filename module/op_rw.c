@@ -239,10 +239,11 @@ out_fput:
 	return ret;
 }
 
-/* A parked op's file woke up: try again, or -EAGAIN to wait on. */
-s64 rxu_rw_retry(struct rxu_req *req, struct file *file)
+/*
+ * A parked op's file woke up: try again, or -EAGAIN to wait on.  events
+ * are those it was parked for, whatever the file's flags say now.
+ */
+s64 rxu_rw_retry(struct rxu_req *req, struct file *file, __poll_t events)
 {
-	struct rxu_rw *rw = rxu_req_cmd(req, struct rxu_rw);
-
-	return rxu_rw_try(rw, file, rxu_rw_wait_events(file, rw->write));
+	return rxu_rw_try(rxu_req_cmd(req, struct rxu_rw), file, events);
 }
