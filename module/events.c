@@ -73,12 +73,95 @@ void rxu_async_free(struct rxu_async *a)
 	kfree(a);
 }
 
+struct rxu_poll_table {
+	struct poll_table_struct pt;
+	struct rxu_poller *p;
+	wait_queue_func_t func;
+	int error;
+};
+
+static void rxu_queue_proc(struct file *file, wait_queue_head_t *head,
+			   struct poll_table_struct *pt)
+{
+	struct rxu_poll_table *t = container_of(pt, struct rxu_poll_table, pt);
+	struct rxu_poller *p = t->p;
+	struct rxu_poll_entry *pe;
+
+	if (p->nr >= ARRAY_SIZE(p->entry)) {
+		t->error = -EINVAL;
+		return;
+	}
+	pe = &p->entry[p->nr++];
+	pe->poller = p;
+	pe->head = head;
+	init_waitqueue_func_entry(&pe->wait, t->func);
+	add_wait_queue(head, &pe->wait);
+}
+
+/*
+ * Put p on file's wait queues for events, with func as the wake-up
+ * callback; *mask is the file's readiness right after.  -EPERM for a file
+ * that cannot be polled (as epoll says), -EINVAL for one with more than
+ * two queues.
+ */
+int rxu_poller_arm(struct rxu_poller *p, struct file *file, __poll_t events,
+		   wait_queue_func_t func, __poll_t *mask)
+{
+	struct rxu_poll_table t = { .p = p, .func = func };
+
+	if (!file_can_poll(file))
+		return -EPERM;
+	init_poll_funcptr(&t.pt, rxu_queue_proc);
+	t.pt._key = events | EPOLLERR | EPOLLHUP;
+	*mask = vfs_poll(file, &t.pt);
+	if (t.error) {
+		rxu_poller_disarm(p);
+		return t.error;
+	}
+	return 0;
+}
+
+/* Off every queue; no callback runs after this returns. */
+void rxu_poller_disarm(struct rxu_poller *p)
+{
+	int i;
+
+	/* A head cleared by POLLFREE is freed only after a grace period. */
+	rcu_read_lock();
+	for (i = 0; i < p->nr; i++) {
+		/* Pairs with the release in rxu_poller_pollfree(). */
+		wait_queue_head_t *head = smp_load_acquire(&p->entry[i].head);
+
+		if (head)
+			remove_wait_queue(head, &p->entry[i].wait);
+	}
+	rcu_read_unlock();
+	p->nr = 0;
+}
+
+/*
+ * From a callback that got POLLFREE, under the queue's lock: unhook and
+ * forget the queue, which may be freed once its RCU grace period is over.
+ */
+void rxu_poller_pollfree(struct rxu_poll_entry *pe)
+{
+	list_del_init(&pe->wait.entry);
+	/* Pairs with the acquire in rxu_poller_disarm(). */
+	smp_store_release(&pe->head, NULL);
+}
+
+bool rxu_file_is_ours(const struct file *file)
+{
+	return file->f_op == &rxu_instance_fops || file->f_op == &rxu_evq_fops;
+}
+
 static int rxu_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 			 int sync, void *key)
 {
 	struct rxu_poll_entry *pe = container_of(wait, struct rxu_poll_entry,
 						 wait);
-	struct rxu_async *a = pe->async;
+	struct rxu_async *a = container_of(pe->poller, struct rxu_async,
+					   poller);
 	struct rxu_instance *inst = a->inst;
 	__poll_t mask = key_to_poll(key);
 	unsigned long flags;
@@ -98,80 +181,25 @@ static int rxu_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 	spin_unlock_irqrestore(&inst->ready_lock, flags);
 	wake_up(&inst->wait);
 
-	if (mask & POLLFREE) {
-		/* We hold the queue's lock: unhook, then forget the queue. */
-		list_del_init(&wait->entry);
-		/* Pairs with the acquire in rxu_events_disarm(). */
-		smp_store_release(&pe->head, NULL);
-	}
+	if (mask & POLLFREE)
+		rxu_poller_pollfree(pe);
 	return 0;
 }
 
-struct rxu_poll_table {
-	struct poll_table_struct pt;
-	struct rxu_async *a;
-	int error;
-};
-
-static void rxu_queue_proc(struct file *file, wait_queue_head_t *head,
-			   struct poll_table_struct *pt)
-{
-	struct rxu_poll_table *p = container_of(pt, struct rxu_poll_table, pt);
-	struct rxu_async *a = p->a;
-	struct rxu_poll_entry *pe;
-
-	/* Files use one or two queues (pipes and ttys: read and write). */
-	if (a->nr_poll >= ARRAY_SIZE(a->poll)) {
-		p->error = -EINVAL;
-		return;
-	}
-	pe = &a->poll[a->nr_poll++];
-	pe->async = a;
-	pe->head = head;
-	init_waitqueue_func_entry(&pe->wait, rxu_poll_wake);
-	add_wait_queue(head, &pe->wait);
-}
-
-/*
- * Put a on file's wait queues for events; *mask is the file's readiness
- * right after.  -EPERM for a file that cannot be polled (as epoll says).
- */
+/* Put a on file's wait queues for events; see rxu_poller_arm(). */
 int rxu_events_arm(struct rxu_async *a, struct file *file, __poll_t events,
 		   __poll_t *mask)
 {
-	struct rxu_poll_table p = { .a = a };
-
-	if (!file_can_poll(file))
-		return -EPERM;
 	a->events = events;
-	init_poll_funcptr(&p.pt, rxu_queue_proc);
-	p.pt._key = events | EPOLLERR | EPOLLHUP;
-	*mask = vfs_poll(file, &p.pt);
-	if (p.error) {
-		rxu_events_disarm(a);
-		return p.error;
-	}
-	return 0;
+	return rxu_poller_arm(&a->poller, file, events, rxu_poll_wake, mask);
 }
 
 /* Off the wait queues and the ready list; no callback runs after this. */
 void rxu_events_disarm(struct rxu_async *a)
 {
 	struct rxu_instance *inst = a->inst;
-	int i;
 
-	/* A head cleared by POLLFREE is freed only after a grace period. */
-	rcu_read_lock();
-	for (i = 0; i < a->nr_poll; i++) {
-		/* Pairs with the POLLFREE release in rxu_poll_wake(). */
-		wait_queue_head_t *head = smp_load_acquire(&a->poll[i].head);
-
-		if (head)
-			remove_wait_queue(head, &a->poll[i].wait);
-	}
-	rcu_read_unlock();
-	a->nr_poll = 0;
-
+	rxu_poller_disarm(&a->poller);
 	spin_lock_irq(&inst->ready_lock);
 	if (a->queued) {
 		list_del_init(&a->ready_node);
@@ -183,6 +211,19 @@ void rxu_events_disarm(struct rxu_async *a)
 bool rxu_events_pending(struct rxu_instance *inst)
 {
 	return !list_empty_careful(&inst->ready);
+}
+
+/* The EPOLL* bits that mean something for a mask of RXU_EVENT_* bits. */
+__poll_t rxu_event_to_poll(u32 mask)
+{
+	__poll_t events = 0;
+
+	if (mask & (RXU_EVENT_READ | RXU_EVENT_IO_URING))
+		events |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP |
+			  EPOLLERR;
+	if (mask & RXU_EVENT_WRITE)
+		events |= EPOLLOUT | EPOLLWRNORM | EPOLLERR;
+	return events;
 }
 
 /* Events of a poll mask, as RXU_EVENT_* bits. */

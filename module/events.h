@@ -32,12 +32,33 @@ struct rxu_cq_batch {
 	u64 count;
 };
 
-/* One wait queue an async request sits on (a file may have two). */
+/*
+ * Our place on a file's wait queues (a file may use two: pipes and ttys
+ * have one for each direction).  Its owner embeds it and finds itself
+ * from the wake-up callback with container_of().
+ */
 struct rxu_poll_entry {
 	struct wait_queue_entry wait;
 	wait_queue_head_t *head;	/* NULL once the queue went away */
-	struct rxu_async *async;
+	struct rxu_poller *poller;
 };
+
+struct rxu_poller {
+	int nr;
+	struct rxu_poll_entry entry[2];
+};
+
+int rxu_poller_arm(struct rxu_poller *p, struct file *file, __poll_t events,
+		   wait_queue_func_t func, __poll_t *mask);
+void rxu_poller_disarm(struct rxu_poller *p);
+void rxu_poller_pollfree(struct rxu_poll_entry *pe);
+
+/* RXU_EVENT_* and EPOLL* bits, both ways. */
+u32 rxu_poll_to_event(__poll_t mask);
+__poll_t rxu_event_to_poll(u32 mask);
+
+/* Files of this module (instances, event queues) are watched unpinned. */
+bool rxu_file_is_ours(const struct file *file);
 
 enum rxu_async_kind {
 	RXU_ASYNC_PARKED,	/* an op waiting for its file */
@@ -65,8 +86,7 @@ struct rxu_async {
 	bool ended;			/* a subscription that ended */
 	__poll_t events;		/* EPOLL* bits waited for */
 	struct file *file;		/* polled file (a reference), or NULL */
-	int nr_poll;
-	struct rxu_poll_entry poll[2];
+	struct rxu_poller poller;
 
 	/* ops (and user_data for watches) */
 	struct mm_struct *mm;		/* whose memory the op uses */
@@ -93,7 +113,10 @@ void rxu_events_cancel_all(struct rxu_instance *inst);
 void rxu_backlog_flush(struct rxu_instance *inst, struct rxu_cq_batch *b);
 void rxu_watch_queue(struct rxu_instance *inst, struct rxu_async *a);
 void rxu_watch_end(struct rxu_instance *inst, struct rxu_async *a);
-u32 rxu_poll_to_event(__poll_t mask);
+
+/* The event: queue (evqueue.c). */
+extern const struct file_operations rxu_evq_fops;
+struct file *rxu_evq_new_file(int o_flags);
 
 /* Park a READ/WRITE-family request on file until it is ready. */
 s64 rxu_park(struct rxu_req *req, struct file *file, __poll_t events);

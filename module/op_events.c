@@ -37,19 +37,6 @@ int rxu_files_update_prep(struct rxu_req *req, const struct rxu_sqe *sqe)
 	return 0;
 }
 
-/* The EPOLL* bits that mean something in mask. */
-static __poll_t rxu_event_to_poll(u32 mask)
-{
-	__poll_t events = 0;
-
-	if (mask & (RXU_EVENT_READ | RXU_EVENT_IO_URING))
-		events |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP |
-			  EPOLLERR;
-	if (mask & RXU_EVENT_WRITE)
-		events |= EPOLLOUT | EPOLLWRNORM | EPOLLERR;
-	return events;
-}
-
 /* An empty mask ends this instance's subscriptions on fd. */
 static s64 rxu_files_update_end(struct rxu_instance *inst, int fd,
 				struct rxu_cq_batch *b)
@@ -71,7 +58,6 @@ s64 rxu_files_update(struct rxu_req *req)
 	struct rxu_async *a;
 	struct file *file;
 	__poll_t level;
-	bool instance;
 	int ret;
 
 	if (!fu->mask)
@@ -80,9 +66,8 @@ s64 rxu_files_update(struct rxu_req *req)
 	file = fget(fu->fd);
 	if (!file)
 		return -EBADF;
-	instance = file->f_op == &rxu_instance_fops;
 	ret = -EINVAL;
-	if ((fu->mask & RXU_EVENT_IO_URING) && !instance)
+	if ((fu->mask & RXU_EVENT_IO_URING) && file->f_op != &rxu_instance_fops)
 		goto out_fput;
 	ret = -ENOMEM;
 	a = rxu_async_alloc(inst, RXU_ASYNC_WATCH);
@@ -98,11 +83,11 @@ s64 rxu_files_update(struct rxu_req *req)
 		goto out_fput;
 	}
 	/*
-	 * An instance tells its watchers when it goes away (POLLFREE), so it
-	 * is watched without a reference: two instances watching each other
-	 * must not keep each other alive.
+	 * Our own files tell their watchers when they go away (POLLFREE), so
+	 * they are watched without a reference: two instances or queues
+	 * watching each other must not keep each other alive.
 	 */
-	if (instance)
+	if (rxu_file_is_ours(file))
 		fput(file);
 	else
 		a->file = file;

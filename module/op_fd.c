@@ -4,7 +4,8 @@
  *
  * OPEN takes a Redox path: "name:rest" (a ':' before the first '/') names
  * a scheme, anything else is a Linux path.  "io_uring:" makes a new
- * instance; "event:" and registered schemes come with later versions.
+ * instance, "event:" a new event queue; registered schemes come with a
+ * later version (-ENODEV).
  */
 #include <linux/fcntl.h>
 #include <linux/fdtable.h>
@@ -20,6 +21,7 @@
 #include <linux/uaccess.h>
 #include <uapi/linux/redox_uring.h>
 
+#include "events.h"
 #include "instance.h"
 #include "opdef.h"
 
@@ -70,7 +72,7 @@ static struct file *rxu_open_scheme(const char *path, size_t name_len,
 		return rxu_instance_new_file(flags);
 	if (name_len == strlen(RXU_SCHEME_EVENT) &&
 	    !memcmp(path, RXU_SCHEME_EVENT, name_len))
-		return ERR_PTR(-ENOSYS);
+		return rxu_evq_new_file(flags);
 	return ERR_PTR(-ENODEV);
 }
 
