@@ -283,7 +283,9 @@ static __poll_t rxu_evq_poll(struct file *file, struct poll_table_struct *pt)
 	struct rxu_evq *q = file->private_data;
 
 	poll_wait(file, &q->wq, pt);
-	return list_empty_careful(&q->ready) ? 0 : EPOLLIN | EPOLLRDNORM;
+	/* Registering never waits: always writable. */
+	return EPOLLOUT | EPOLLWRNORM |
+	       (list_empty_careful(&q->ready) ? 0 : EPOLLIN | EPOLLRDNORM);
 }
 
 static int rxu_evq_release(struct inode *inode, struct file *file)
