@@ -6,7 +6,7 @@
  * alternating between the three.
  *
  *   bench-event [-r rounds] [-n events] [-g gap_us] [-f fds] [-s sweeps]
- *               [-m lat|tput|both] [-o rxu|epoll|uring]
+ *               [-m lat|tput|both] [-o rxu|epoll|uring] [-p split|same]
  *
  * Latency (-n events per round): one eventfd per mechanism.  A writer
  * thread takes t0 = CLOCK_MONOTONIC and write()s 1 to the eventfd; the
@@ -30,7 +30,8 @@
  * Prints the command, the clock source, per mechanism the median over
  * the rounds (with the smallest and largest round), and the ratios
  * rxu/epoll and rxu/io_uring.  -o limits the run to one mechanism (for
- * profiling).  If the module lacks FILES_UPDATE, the redox_uring side
+ * profiling).  The consumer runs on CPU 0 and the writer on CPU 1 (-p split,
+ * the default) or on CPU 0 too (-p same).  If the module lacks FILES_UPDATE, the redox_uring side
  * is skipped with a note and the baselines still run.  A benchmark, not
  * a test: it never fails on a figure.
  */
@@ -113,8 +114,11 @@ static void futex_wake(_Atomic uint32_t *word)
 		NULL, 0);
 }
 
-/* Pin the calling thread to cpu (if there is more than one CPU). */
-static int ncpus;
+/*
+ * Pin the calling thread to cpu (if there is more than one CPU); with
+ * same_cpu, the writer shares the consumer's CPU 0.
+ */
+static int ncpus, same_cpu;
 
 static void pin(int cpu)
 {
@@ -122,6 +126,8 @@ static void pin(int cpu)
 
 	if (ncpus < 2)
 		return;
+	if (same_cpu)
+		cpu = 0;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
@@ -568,31 +574,6 @@ static void print_env(int argc, char **argv)
 		printf("# note: clock source is not the TSC: every clock_gettime() may cost microseconds (boot with tsc=reliable)\n");
 }
 
-/* Median over rounds and the extreme rounds; sorts v. */
-static void summary(double *v, int n, double *med, double *lo, double *hi)
-{
-	*med = median_double(v, n);
-	*lo = v[0];
-	*hi = v[n - 1];
-}
-
-static void print_ratio(const char *what, const int *ok, const double *med,
-			int lower_is_better)
-{
-	printf("ratio %s: rxu/epoll ", what);
-	if (ok[M_RXU] && ok[M_EPOLL])
-		printf("%.2f", med[M_RXU] / med[M_EPOLL]);
-	else
-		printf("n/a");
-	printf(", rxu/io_uring ");
-	if (ok[M_RXU] && ok[M_URING])
-		printf("%.2f", med[M_RXU] / med[M_URING]);
-	else
-		printf("n/a");
-	printf(lower_is_better ? "  (lower is better; target rxu/epoll <= 1.00)\n" :
-				 "  (higher is better)\n");
-}
-
 /* Enough fds for three sets of nfds eventfds and the rings. */
 static void raise_nofile(int nfds)
 {
@@ -631,114 +612,165 @@ static void start_all(struct consumer *c, int *ok, int nfds, int only)
 	}
 }
 
+/*
+ * One section (latency or throughput).  run() measures one round of one
+ * mechanism into *value; warm() is an unmeasured shorter run.
+ */
+struct section {
+	const char *what;		/* "latency", "throughput" */
+	const char *unit;		/* column title */
+	const char *fmt;		/* printf format of a value */
+	int lower_is_better;
+	int nfds;
+	int (*run)(struct consumer *c, int warm, double *value);
+};
+
+/*
+ * Ratio of rxu to mechanism b: of the medians, and the median of the
+ * per-round ratios (rounds run side by side, so it cancels slow drift of
+ * the machine; both are printed).
+ */
+static void print_ratio(const char *sep, const char *name, const int *ok,
+			double (*v)[MAX_ROUNDS], int rounds, const double *med,
+			enum mech b)
+{
+	double paired[MAX_ROUNDS];
+	int r;
+
+	if (!ok[M_RXU] || !ok[b]) {
+		printf("%srxu/%s n/a", sep, name);
+		return;
+	}
+	for (r = 0; r < rounds; r++)
+		paired[r] = v[M_RXU][r] / v[b][r];
+	printf("%srxu/%s %.2f (paired %.2f)", sep, name, med[M_RXU] / med[b],
+	       median_double(paired, rounds));
+}
+
+static void bench_section(const struct section *sec, int rounds, int only)
+{
+	static double v[NR_MECH][MAX_ROUNDS];
+	double sorted[MAX_ROUNDS], med[NR_MECH];
+	struct consumer c[NR_MECH];
+	int ok[NR_MECH], i, m, r, ret;
+	double value;
+
+	start_all(c, ok, sec->nfds, only);
+	for (m = 0; m < NR_MECH; m++)
+		if (ok[m] && sec->run(&c[m], 1, &value)) {
+			printf("# %s: warm-up failed; skipped\n", mech_name[m]);
+			ok[m] = 0;
+		}
+	/* Rounds alternate; the order rotates so no side always goes first. */
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < NR_MECH; i++) {
+			m = (r + i) % NR_MECH;
+			if (!ok[m])
+				continue;
+			ret = sec->run(&c[m], 0, &v[m][r]);
+			if (ret) {
+				printf("# %s: round %d failed: %s; skipped\n",
+				       mech_name[m], r + 1, strerror(-ret));
+				ok[m] = 0;
+			}
+		}
+	}
+	printf("%-26s %12s %24s\n", "mechanism", sec->unit, "rounds min .. max");
+	for (m = 0; m < NR_MECH; m++) {
+		if (!ok[m]) {
+			if (only < 0 || only == m)
+				printf("%-26s %12s\n", mech_name[m], "n/a");
+			continue;
+		}
+		memcpy(sorted, v[m], sizeof(double) * rounds);
+		med[m] = median_double(sorted, rounds);
+		printf("%-26s ", mech_name[m]);
+		printf(sec->fmt, 12, med[m]);
+		printf(" ");
+		printf(sec->fmt, 12, sorted[0]);
+		printf(" .. ");
+		printf(sec->fmt, 1, sorted[rounds - 1]);
+		printf("\n");
+	}
+	printf("ratio %s:", sec->what);
+	print_ratio(" ", "epoll", ok, v, rounds, med, M_EPOLL);
+	print_ratio(", ", "io_uring", ok, v, rounds, med, M_URING);
+	printf(sec->lower_is_better ?
+	       "  (lower is better; target rxu/epoll <= 1.00)\n" :
+	       "  (higher is better)\n");
+	for (m = 0; m < NR_MECH; m++)
+		if (ok[m])
+			consumer_stop(&c[m]);
+}
+
+static struct {
+	int events;
+	long gap_ns;
+	int sweeps;
+	uint64_t *lat_ns;
+} cfg;
+
+/* Latency of one round: the median of its per-event latencies, in us. */
+static int latency_round(struct consumer *c, int warm, double *us)
+{
+	int n = warm ? cfg.events / 10 + 1 : cfg.events;
+	int ret = run_latency(c, n, cfg.gap_ns, cfg.lat_ns);
+
+	if (!ret)
+		*us = median_u64(cfg.lat_ns, (size_t)n) / 1000;
+	return ret;
+}
+
+static int throughput_round(struct consumer *c, int warm, double *rate)
+{
+	return run_throughput(c, warm ? cfg.sweeps / 10 + 1 : cfg.sweeps, rate);
+}
+
 static void bench_latency(int rounds, int n, long gap_ns, int only)
 {
-	static double per_round[NR_MECH][MAX_ROUNDS];
-	struct consumer c[NR_MECH];
-	uint64_t *lat_ns = calloc((size_t)n, sizeof(*lat_ns));
-	double med[NR_MECH], lo, hi;
-	int ok[NR_MECH], m, r, ret;
+	const struct section sec = {
+		.what = "latency", .unit = "median us", .fmt = "%*.2f",
+		.lower_is_better = 1, .nfds = 1, .run = latency_round,
+	};
 
 	printf("\n# latency: write() of 1 to an eventfd (t0 before it, writer thread%s) -> the\n"
 	       "# consumer%s, blocked in ENTER(min_complete=1) / epoll_wait / io_uring_wait_cqe,\n"
 	       "# sees the completion (t1); ping-pong, one event in flight, %ld us gap;\n"
 	       "# %d alternating rounds of %d events; median per round, then over rounds\n",
-	       ncpus > 1 ? " on CPU 1" : "", ncpus > 1 ? " on CPU 0" : "",
-	       gap_ns / 1000, rounds, n);
-	if (!lat_ns)
+	       ncpus < 2 ? "" : same_cpu ? " on CPU 0" : " on CPU 1",
+	       ncpus > 1 ? " on CPU 0" : "", gap_ns / 1000, rounds, n);
+	cfg.events = n;
+	cfg.gap_ns = gap_ns;
+	cfg.lat_ns = calloc((size_t)n, sizeof(*cfg.lat_ns));
+	if (!cfg.lat_ns)
 		return;
-	start_all(c, ok, 1, only);
-	/* One unmeasured warm-up each. */
-	for (m = 0; m < NR_MECH; m++)
-		if (ok[m] && run_latency(&c[m], n / 10 + 1, gap_ns, lat_ns)) {
-			printf("# %s: warm-up failed; skipped\n", mech_name[m]);
-			ok[m] = 0;
-		}
-	for (r = 0; r < rounds; r++) {
-		for (m = 0; m < NR_MECH; m++) {
-			if (!ok[m])
-				continue;
-			ret = run_latency(&c[m], n, gap_ns, lat_ns);
-			if (ret) {
-				printf("# %s: round %d failed: %s; skipped\n",
-				       mech_name[m], r + 1, strerror(-ret));
-				ok[m] = 0;
-				continue;
-			}
-			per_round[m][r] = median_u64(lat_ns, (size_t)n) / 1000;
-		}
-	}
-	printf("%-26s %12s %22s\n", "mechanism", "median us", "rounds min .. max");
-	for (m = 0; m < NR_MECH; m++) {
-		if (!ok[m]) {
-			if (only < 0 || only == m)
-				printf("%-26s %12s\n", mech_name[m], "n/a");
-			continue;
-		}
-		summary(per_round[m], rounds, &med[m], &lo, &hi);
-		printf("%-26s %12.2f %12.2f .. %.2f\n", mech_name[m], med[m], lo, hi);
-	}
-	print_ratio("latency", ok, med, 1);
-	for (m = 0; m < NR_MECH; m++)
-		if (ok[m])
-			consumer_stop(&c[m]);
-	free(lat_ns);
+	bench_section(&sec, rounds, only);
+	free(cfg.lat_ns);
 }
 
 static void bench_throughput(int rounds, int nfds, int sweeps, int only)
 {
-	static double per_round[NR_MECH][MAX_ROUNDS];
-	struct consumer c[NR_MECH];
-	double med[NR_MECH], lo, hi, rate;
-	int ok[NR_MECH], m, r, ret;
+	const struct section sec = {
+		.what = "throughput", .unit = "events/s", .fmt = "%*.0f",
+		.lower_is_better = 0, .nfds = nfds, .run = throughput_round,
+	};
 
 	printf("\n# throughput: %d eventfds per mechanism, all watched (multi-shot); a writer\n"
-	       "# thread writes each once per sweep, round-robin, and starts the next sweep\n"
+	       "# thread%s writes each once per sweep, round-robin, and starts the next sweep\n"
 	       "# when the consumer has seen the last one; %d alternating rounds of %d sweeps\n"
 	       "# (%ld events); events per second, median over rounds\n",
-	       nfds, rounds, sweeps, (long)nfds * sweeps);
+	       nfds, ncpus < 2 ? "" : same_cpu ? " on CPU 0" : " on CPU 1",
+	       rounds, sweeps, (long)nfds * sweeps);
+	cfg.sweeps = sweeps;
 	raise_nofile(nfds);
-	start_all(c, ok, nfds, only);
-	for (m = 0; m < NR_MECH; m++)
-		if (ok[m] && run_throughput(&c[m], sweeps / 10 + 1, &rate)) {
-			printf("# %s: warm-up failed; skipped\n", mech_name[m]);
-			ok[m] = 0;
-		}
-	for (r = 0; r < rounds; r++) {
-		for (m = 0; m < NR_MECH; m++) {
-			if (!ok[m])
-				continue;
-			ret = run_throughput(&c[m], sweeps, &rate);
-			if (ret) {
-				printf("# %s: round %d failed: %s; skipped\n",
-				       mech_name[m], r + 1, strerror(-ret));
-				ok[m] = 0;
-				continue;
-			}
-			per_round[m][r] = rate;
-		}
-	}
-	printf("%-26s %12s %22s\n", "mechanism", "events/s", "rounds min .. max");
-	for (m = 0; m < NR_MECH; m++) {
-		if (!ok[m]) {
-			if (only < 0 || only == m)
-				printf("%-26s %12s\n", mech_name[m], "n/a");
-			continue;
-		}
-		summary(per_round[m], rounds, &med[m], &lo, &hi);
-		printf("%-26s %12.0f %12.0f .. %.0f\n", mech_name[m], med[m], lo, hi);
-	}
-	print_ratio("throughput", ok, med, 0);
-	for (m = 0; m < NR_MECH; m++)
-		if (ok[m])
-			consumer_stop(&c[m]);
+	bench_section(&sec, rounds, only);
 }
 
 static void usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-r rounds] [-n events] [-g gap_us] [-f fds] [-s sweeps]\n"
-		"          [-m lat|tput|both] [-o rxu|epoll|uring]\n", argv0);
+		"          [-m lat|tput|both] [-o rxu|epoll|uring] [-p split|same]\n", argv0);
 }
 
 static int number(const char *s, long min, long max, long *out)
@@ -752,10 +784,10 @@ static int number(const char *s, long min, long max, long *out)
 
 int main(int argc, char **argv)
 {
-	long rounds = 7, events = 2000, gap_us = 50, nfds = 1000, sweeps = 20;
+	long rounds = 21, events = 1000, gap_us = 50, nfds = 1000, sweeps = 20;
 	int do_lat = 1, do_tput = 1, only = -1, opt, bad = 0;
 
-	while ((opt = getopt(argc, argv, "r:n:g:f:s:m:o:h")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:g:f:s:m:o:p:h")) != -1) {
 		switch (opt) {
 		case 'r':
 			bad |= number(optarg, 1, MAX_ROUNDS, &rounds);
@@ -782,6 +814,10 @@ int main(int argc, char **argv)
 			       !strcmp(optarg, "epoll") ? M_EPOLL :
 			       !strcmp(optarg, "uring") ? M_URING : -2;
 			bad |= only == -2;
+			break;
+		case 'p':
+			same_cpu = !strcmp(optarg, "same");
+			bad |= !same_cpu && strcmp(optarg, "split");
 			break;
 		default:
 			bad = 1;
