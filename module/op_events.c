@@ -37,15 +37,29 @@ int rxu_files_update_prep(struct rxu_req *req, const struct rxu_sqe *sqe)
 	return 0;
 }
 
-/* An empty mask ends this instance's subscriptions on fd. */
+/*
+ * An empty mask ends this instance's subscriptions on fd, even if fd was
+ * closed since; with none to end, an fd that is not open is -EBADF.
+ */
 static s64 rxu_files_update_end(struct rxu_instance *inst, int fd,
 				struct rxu_cq_batch *b)
 {
 	struct rxu_async *a, *tmp;
+	struct file *file;
+	bool ended = false;
 
-	list_for_each_entry_safe(a, tmp, &inst->watches, node)
-		if (a->fd == fd)
+	list_for_each_entry_safe(a, tmp, &inst->watches, node) {
+		if (a->fd == fd) {
 			rxu_watch_end(inst, a);
+			ended = true;
+		}
+	}
+	if (!ended) {
+		file = fget(fd);
+		if (!file)
+			return -EBADF;
+		fput(file);
+	}
 	/* Their LAST_UPDATEs come before this request's own CQE. */
 	rxu_backlog_flush(inst, b);
 	return 0;
