@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Behaviour that the foundation only stubs, kept apart so that the issue
- * that implements it can replace these tests: FILES_UPDATE and OPEN of
- * "event:" answer ENOSYS for now (ABI.md sections 5 and 6 describe what
- * they will do).  What must already hold, whatever the implementation:
- * the CQE carries the SQE's user_data, and SUBSCRIBE is not rejected as
- * an unknown flag on FILES_UPDATE.
+ * that implements it can replace these tests: OPEN of "event:" answers
+ * ENOSYS for now (ABI.md section 6 describes what it will do).  What must
+ * already hold, whatever the implementation: the CQE carries the SQE's
+ * user_data.  (FILES_UPDATE is implemented: events.c tests it.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,34 +35,6 @@ FIXTURE_TEARDOWN(stub)
 	if (self->p[1] >= 0)
 		close(self->p[1]);
 	rxt_destroy(&self->t);
-}
-
-/* Provisional: FILES_UPDATE is ENOSYS until the events issue lands. */
-TEST_F(stub, files_update_enosys)
-{
-	struct rxu_sqe64 s = rxt_sqe(RXU_OP_FILES_UPDATE, (uint64_t)self->p[0],
-				     0, 0, 0, 0xf11e);
-	struct rxu_cqe64 cqe;
-
-	s.syscall_flags = RXU_EVENT_READ;
-	ASSERT_EQ(0, rxt_run1(&self->t, &s, &cqe));
-	EXPECT_EQ(0xf11eU, cqe.user_data);
-	EXPECT_EQ(ERR64(ENOSYS), cqe.status);
-}
-
-/* Provisional: with SUBSCRIBE, still ENOSYS (and not EINVAL). */
-TEST_F(stub, files_update_subscribe_enosys)
-{
-	struct rxu_sqe64 s = rxt_sqe(RXU_OP_FILES_UPDATE, (uint64_t)self->p[0],
-				     0, 0, 0, 0xf11f);
-	struct rxu_cqe64 cqe;
-
-	s.syscall_flags = RXU_EVENT_READ;
-	s.flags = RXU_SQE_SUBSCRIBE;
-	ASSERT_EQ(0, rxt_run1(&self->t, &s, &cqe));
-	EXPECT_EQ(0xf11fU, cqe.user_data);
-	EXPECT_NE(ERR64(EINVAL), cqe.status);
-	EXPECT_EQ(ERR64(ENOSYS), cqe.status);
 }
 
 /* Provisional: OPEN of "event:" is ENOSYS until event queues exist. */

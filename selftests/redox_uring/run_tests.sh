@@ -17,7 +17,9 @@
 # counting individual test cases.  Exit status 0 only if nothing failed.
 #
 # Environment: RXU_TEST_BIN_DIR (default build/selftests/redox_uring),
-# RXU_TEST_TIMEOUT (seconds per program, default from ./settings).
+# RXU_TEST_TIMEOUT (seconds per program, default from ./settings),
+# RXU_TEST_LIST (the list file in the bin dir, default test_list;
+# stress_list runs the long stress programs instead).
 
 set -u
 
@@ -25,6 +27,7 @@ MOD=redox_uring
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 bindir=${RXU_TEST_BIN_DIR:-$top/build/selftests/redox_uring}
+list=${RXU_TEST_LIST:-test_list}
 
 if [ $# -ne 1 ]; then
 	echo "usage: $0 MODULE_KO" >&2
@@ -50,12 +53,12 @@ if [ "$(id -u)" != 0 ]; then
 	echo "1..0 # SKIP must run as root (inside the test guest)"
 	exit 4
 fi
-if [ ! -r "$bindir/test_list" ]; then
-	echo "1..0 # SKIP $bindir/test_list missing: make -C selftests/redox_uring"
+if [ ! -r "$bindir/$list" ]; then
+	echo "1..0 # SKIP $bindir/$list missing: make -C selftests/redox_uring"
 	exit 4
 fi
 
-tests=$(cat "$bindir/test_list")
+tests=$(cat "$bindir/$list")
 ntests=$(echo "$tests" | wc -w)
 # insmod, device node, one per program, rmmod
 echo "1..$((ntests + 3))"
