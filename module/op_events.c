@@ -83,6 +83,12 @@ s64 rxu_files_update(struct rxu_req *req)
 	ret = -EINVAL;
 	if ((fu->mask & RXU_EVENT_IO_URING) && file->f_op != &rxu_instance_fops)
 		goto out_fput;
+	/*
+	 * An instance watching itself would see each EVENT CQE it posts as a
+	 * new push, and post another on every ENTER.
+	 */
+	if (file->private_data == inst)
+		goto out_fput;
 	ret = -ENOMEM;
 	a = rxu_async_alloc(inst, RXU_ASYNC_WATCH);
 	if (!a)
