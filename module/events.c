@@ -165,6 +165,7 @@ static int rxu_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 	struct rxu_instance *inst = a->inst;
 	__poll_t mask = key_to_poll(key);
 	unsigned long flags;
+	bool newly;
 
 	if (mask && !(mask & (a->events | POLLFREE)))
 		return 0;
@@ -174,12 +175,19 @@ static int rxu_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 	a->fired |= mask ? mask & a->events : a->events;
 	if (mask & POLLFREE)
 		a->gone = true;
-	if (!a->queued) {
+	newly = !a->queued;
+	if (newly) {
 		a->queued = true;
 		list_add_tail(&a->ready_node, &inst->ready);
 	}
 	spin_unlock_irqrestore(&inst->ready_lock, flags);
-	wake_up(&inst->wait);
+	/*
+	 * Only a newly queued request can change what a waiter decided: if
+	 * it was queued already, its waiter was woken then.  The barrier in
+	 * wq_has_sleeper() pairs with the one in prepare_to_wait().
+	 */
+	if (newly && wq_has_sleeper(&inst->wait))
+		wake_up(&inst->wait);
 
 	if (mask & POLLFREE)
 		rxu_poller_pollfree(pe);
