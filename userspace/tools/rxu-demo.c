@@ -4,8 +4,8 @@
  *
  * It creates an instance, maps its rings, attaches it to the kernel and
  * pushes a few standard opcodes, printing the ring indices and what each
- * CQE said, then shows the CQ's back-pressure and the DROP bit after
- * close.  Run it where the module is loaded (make demo does that in a
+ * CQE said, then shows the CQ's back-pressure, a READ parked on an empty
+ * pipe, a FILES_UPDATE event, and the DROP bit after close.  Run it where the module is loaded (make demo does that in a
  * QEMU guest).
  */
 #include <errno.h>
@@ -24,6 +24,7 @@ static const char *const op_names[] = {
 	[RXU_OP_CLOSE] = "CLOSE", [RXU_OP_WRITE] = "WRITE",
 	[RXU_OP_PREAD] = "PREAD", [RXU_OP_FSTAT] = "FSTAT",
 	[RXU_OP_SEEK] = "SEEK", [RXU_OP_FTRUNCATE] = "FTRUNCATE",
+	[RXU_OP_READ] = "READ", [RXU_OP_FILES_UPDATE] = "FILES_UPDATE",
 };
 
 static void show_ring(const char *what, const struct rxu_ring *r)
@@ -47,12 +48,17 @@ static void show_cqe(const struct rxu_cqe64 *cqe)
 			   op_names[op] ? op_names[op] : "?";
 
 	if (res < 0 && res >= -RXU_MAX_ERRNO)
-		printf("    CQE user_data %#llx (%s): error %s\n",
+		printf("    CQE user_data %#llx (%s): error %s",
 		       (unsigned long long)cqe->user_data, name,
 		       strerror((int)-res));
 	else
-		printf("    CQE user_data %#llx (%s): %lld\n",
+		printf("    CQE user_data %#llx (%s): %lld",
 		       (unsigned long long)cqe->user_data, name, (long long)res);
+	if (cqe->flags)
+		printf(", flags %#llx%s%s", (unsigned long long)cqe->flags,
+		       cqe->flags & RXU_CQE_EVENT ? " (EVENT)" : "",
+		       cqe->flags & RXU_CQE_LAST_UPDATE ? " (LAST_UPDATE)" : "");
+	printf("\n");
 }
 
 /* Push one SQE, enter, print its CQE; returns its result. */
@@ -82,7 +88,7 @@ int main(void)
 	struct stat st;
 	char buf[64] = "";
 	int64_t fd, n;
-	int ret, tmp, i;
+	int ret, tmp, i, pfd[2];
 
 	printf("1. open %s, write a create info (SQ 8, CQ 4 entries), map, attach to io_uring:\n",
 	       RXU_DEVICE_PATH);
@@ -148,7 +154,31 @@ int main(void)
 	while (rxu_pop_cqe(&in, &cqe) == 0)
 		;
 
-	printf("7. CLOSE the file, then close the instance fd but keep the mappings\n");
+	printf("7. a READ on an empty pipe parks instead of blocking; FILES_UPDATE watches the pipe\n");
+	if (pipe(pfd) == 0) {
+		rxu_prep_read(&sqe, pfd[0], buf, sizeof(buf) - 1,
+			      (uint64_t)RXU_OP_READ << 32 | 7);
+		rxu_queue_sqe(&in, &sqe);
+		n = rxu_enter(&in, 1, 0, 100000000);
+		printf("    enter(min_complete 1, timeout 100 ms) -> %s: the READ is parked\n",
+		       n < 0 ? strerror((int)-n) : "a CQE?");
+		rxu_prep_files_update(&sqe, pfd[1], RXU_EVENT_WRITE, 0,
+				      (uint64_t)RXU_OP_FILES_UPDATE << 32 | 7);
+		rxu_queue_sqe(&in, &sqe);
+		rxu_enter(&in, 3, 0, 1000000000);
+		printf("    one-shot FILES_UPDATE on the (writable) write end: status CQE,\n"
+		       "    EVENT (status = fd, flags = EVENT | WRITE << 8), LAST_UPDATE:\n");
+		while (rxu_pop_cqe(&in, &cqe) == 0)
+			show_cqe(&cqe);
+		if (write(pfd[1], "ping", 4) == 4 && rxu_wait_cqe(&in, &cqe, 0) == 0) {
+			show_cqe(&cqe);
+			printf("    the write woke the parked READ: \"%.4s\"\n", buf);
+		}
+		close(pfd[0]);
+		close(pfd[1]);
+	}
+
+	printf("8. CLOSE the file, then close the instance fd but keep the mappings\n");
 	rxu_prep_close(&sqe, (int)fd, 0);
 	run_one(&in, &sqe);
 	close(in.fd);
