@@ -104,7 +104,7 @@ struct slot {
 enum pkind { P_GEN, P_EVQ, P_INST };
 struct pool_ent { int fd; int kind; };
 
-struct pend { uint32_t ud; uint8_t op; size_t len; };
+struct pend { uint32_t ud; uint8_t op; size_t len; uint64_t fork_gen; };
 
 struct thr {
 	int id;
@@ -134,6 +134,15 @@ static int npool;
 static pthread_mutex_t pendmu = PTHREAD_MUTEX_INITIALIZER;
 static struct pend pend[NPEND];
 static _Atomic uint32_t pend_seq;
+
+/*
+ * A fork child that ENTERs an inherited instance runs the parent's SQEs in
+ * its own mm and fd table: an address or fd in such a CQE means nothing to
+ * us.  fork_gen is odd while a child lives and moves at every fork; results
+ * of SQEs queued under another fork_gen are dropped (GC closes the fds).
+ */
+static _Atomic uint64_t fork_gen;
+static int in_child;
 
 static unsigned char preexist[FDSCAN];
 static int fd_cap;		/* GC when the lowest free fd reaches this */
@@ -275,6 +284,7 @@ static uint32_t pend_add(uint8_t op, size_t len)
 	pend[s % NPEND].ud = ud;
 	pend[s % NPEND].op = op;
 	pend[s % NPEND].len = len;
+	pend[s % NPEND].fork_gen = atomic_load(&fork_gen);
 	pthread_mutex_unlock(&pendmu);
 	return ud;
 }
@@ -467,8 +477,8 @@ static int path_safe(struct thr *t, const struct rxu_sqe64 *q)
 	const char *p = (const char *)(uintptr_t)q->addr;
 	size_t tl = strlen(tmpdir), l = q->len, i;
 
-	if (q->addr < (uint64_t)(uintptr_t)t->scr ||
-	    q->addr + l > (uint64_t)(uintptr_t)t->scr + SCR_SIZE || l < 1)
+	if (l < 1 || l > 4096 || q->addr < (uint64_t)(uintptr_t)t->scr ||
+	    q->addr + l > (uint64_t)(uintptr_t)t->scr + SCR_SIZE)
 		return 0;
 	for (i = 0; i + 1 < l; i++)
 		if (p[i] == '.' && p[i + 1] == '.')
@@ -718,6 +728,15 @@ static void gen_sqe(struct thr *t, struct rxu_sqe64 *q, int bits32)
 	uint64_t ofd;
 	uint8_t oop;
 
+	if (in_child) {
+		/* never anything tracked from a child */
+		memset(q, 0, sizeof(*q));
+		q->opcode = rn(t, 2) ? RXU_OP_NOOP : RXU_OP_FILES_UPDATE;
+		q->fd = (uint64_t)pipes[0][0];
+		q->syscall_flags = RXU_EVENT_READ;
+		q->flags = rn(t, 2) ? RXU_SQE_SUBSCRIBE : 0;
+		return;
+	}
 	gen_valid(t, q, &cr_base);
 	ofd = q->fd;
 	oop = q->opcode;
@@ -817,7 +836,7 @@ static void handle_cqe(struct thr *t, uint64_t ud, int64_t st, uint64_t fl)
 		return;
 	if (!pend_take(ud, &p))
 		return;
-	if (st < 0)
+	if (st < 0 || (p.fork_gen & 1) || p.fork_gen != atomic_load(&fork_gen))
 		return;
 	if (p.op == RXU_OP_MMAP) {
 		if (!(st & 4095) && p.len)
@@ -1250,12 +1269,20 @@ static void op_fork(struct thr *t)
 	pid_t pid;
 	int st;
 
+	static pthread_mutex_t forkmu = PTHREAD_MUTEX_INITIALIZER;
+
+	if (pthread_mutex_trylock(&forkmu))
+		return;
+	atomic_fetch_add(&fork_gen, 1);
 	pid = fork();
 	if (pid < 0) {
 		rec(t, -errno);
+		atomic_fetch_add(&fork_gen, 1);
+		pthread_mutex_unlock(&forkmu);
 		return;
 	}
 	if (pid == 0) {
+		in_child = 1;
 		/* No locks here: a few raw ops, then wait for SIGKILL. */
 		for (int i = 0; i < 32; i++) {
 			struct slot *s = &slots[rn(t, NSLOTS)];
@@ -1291,6 +1318,8 @@ static void op_fork(struct thr *t)
 	usleep((useconds_t)rn(t, 3000));
 	kill(pid, SIGKILL);
 	rec(t, sysret(waitpid(pid, &st, 0)));
+	atomic_fetch_add(&fork_gen, 1);
+	pthread_mutex_unlock(&forkmu);
 }
 
 static void op_evq(struct thr *t)
