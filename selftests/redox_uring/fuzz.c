@@ -1343,10 +1343,18 @@ static void op_evq(struct thr *t)
 		struct pollfd pf = { .fd = fd, .events = POLLIN };
 		char buf[24 * 8];
 
-		if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN)) {
-			fcntl(fd, F_SETFL, O_NONBLOCK);
+		int i, held = 0;
+
+		/* Only while the fd is still in the pool (poolmu held), so it
+		 * cannot become another, blocking, file under us. */
+		pthread_mutex_lock(&poolmu);
+		for (i = 0; i < npool; i++)
+			if (pool[i].fd == fd)
+				held = 1;
+		if (held && fcntl(fd, F_SETFL, O_NONBLOCK) == 0 &&
+		    poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN))
 			rec(t, sysret(read(fd, buf, 24 * (1 + rn(t, 8)))));
-		}
+		pthread_mutex_unlock(&poolmu);
 	}
 }
 
@@ -1394,10 +1402,16 @@ static void op_rw(struct thr *t)
 {
 	struct slot *s = pick_slot(t);
 	char buf[256];
-	int fd = s->fd;
+	int fd;
 
-	if (fd < 0)
+	/* Under the slot lock: the fd cannot be closed and reused by a
+	 * blocking file (an event queue) between fcntl() and read(). */
+	pthread_mutex_lock(&s->mu);
+	fd = s->fd;
+	if (fd < 0) {
+		pthread_mutex_unlock(&s->mu);
 		return;
+	}
 	switch (rn(t, 4)) {
 	case 0:
 		fcntl(fd, F_SETFL, O_NONBLOCK);
@@ -1417,6 +1431,7 @@ static void op_rw(struct thr *t)
 		break;
 	}
 	}
+	pthread_mutex_unlock(&s->mu);
 }
 
 static void *worker(void *arg)
