@@ -150,9 +150,32 @@ void rxu_poller_pollfree(struct rxu_poll_entry *pe)
 	smp_store_release(&pe->head, NULL);
 }
 
-bool rxu_file_is_ours(const struct file *file)
+/*
+ * May file be watched for mask (RXU_EVENT_*) by self, an instance or a
+ * queue?  IO_URING means "its kernel side pushed": instances only.  And
+ * nothing of ours watches itself: it would report its own reports forever.
+ */
+int rxu_watch_check(const struct file *file, u32 mask, const void *self)
 {
-	return file->f_op == &rxu_instance_fops || file->f_op == &rxu_evq_fops;
+	if (mask & RXU_EVENT_IO_URING && file->f_op != &rxu_instance_fops)
+		return -EINVAL;
+	if (file->private_data == self)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The reference a watch keeps on file once armed.  Our own files tell
+ * their watchers when they go away (POLLFREE), so they are watched
+ * without one: two instances or queues watching each other must not keep
+ * each other alive.
+ */
+struct file *rxu_watch_pin(struct file *file)
+{
+	if (file->f_op != &rxu_instance_fops && file->f_op != &rxu_evq_fops)
+		return file;
+	fput(file);
+	return NULL;
 }
 
 static int rxu_poll_wake(struct wait_queue_entry *wait, unsigned int mode,

@@ -57,8 +57,9 @@ void rxu_poller_pollfree(struct rxu_poll_entry *pe);
 u32 rxu_poll_to_event(__poll_t mask);
 __poll_t rxu_event_to_poll(u32 mask);
 
-/* Files of this module (instances, event queues) are watched unpinned. */
-bool rxu_file_is_ours(const struct file *file);
+/* The rules for watching a file, shared by FILES_UPDATE and event: queues. */
+int rxu_watch_check(const struct file *file, u32 mask, const void *self);
+struct file *rxu_watch_pin(struct file *file);
 
 enum rxu_async_kind {
 	RXU_ASYNC_PARKED,	/* an op waiting for its file */

@@ -151,11 +151,8 @@ static int rxu_evq_register(struct rxu_evq *q, const struct rxu_event *rec)
 	file = fget(fd);
 	if (!file)
 		return -EBADF;
-	ret = -EINVAL;
-	if (file->private_data == q)	/* a queue cannot watch itself */
-		goto out_fput;
-	/* IO_URING means "its kernel side pushed": instances only. */
-	if (rec->flags & RXU_EVENT_IO_URING && file->f_op != &rxu_instance_fops)
+	ret = rxu_watch_check(file, rec->flags, q);
+	if (ret)
 		goto out_fput;
 	ret = -ENOMEM;
 	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
@@ -174,11 +171,7 @@ static int rxu_evq_register(struct rxu_evq *q, const struct rxu_event *rec)
 		kfree(w);
 		goto out_fput;
 	}
-	/* As FILES_UPDATE does: our own files are watched unpinned. */
-	if (rxu_file_is_ours(file))
-		fput(file);
-	else
-		w->file = file;
+	w->file = rxu_watch_pin(file);
 	if (rxu_poll_to_event(level) & w->mask) {
 		bool newly;
 

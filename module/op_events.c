@@ -80,14 +80,8 @@ s64 rxu_files_update(struct rxu_req *req)
 	file = fget(fu->fd);
 	if (!file)
 		return -EBADF;
-	ret = -EINVAL;
-	if ((fu->mask & RXU_EVENT_IO_URING) && file->f_op != &rxu_instance_fops)
-		goto out_fput;
-	/*
-	 * An instance watching itself would see each EVENT CQE it posts as a
-	 * new push, and post another on every ENTER.
-	 */
-	if (file->private_data == inst)
+	ret = rxu_watch_check(file, fu->mask, inst);
+	if (ret)
 		goto out_fput;
 	ret = -ENOMEM;
 	a = rxu_async_alloc(inst, RXU_ASYNC_WATCH);
@@ -102,15 +96,7 @@ s64 rxu_files_update(struct rxu_req *req)
 		kfree(a);
 		goto out_fput;
 	}
-	/*
-	 * Our own files tell their watchers when they go away (POLLFREE), so
-	 * they are watched without a reference: two instances or queues
-	 * watching each other must not keep each other alive.
-	 */
-	if (rxu_file_is_ours(file))
-		fput(file);
-	else
-		a->file = file;
+	a->file = rxu_watch_pin(file);
 	list_add_tail(&a->node, &inst->watches);
 
 	/* Level at registration: posted right after this request's CQE. */
