@@ -10,6 +10,7 @@
 #   make check      every test: host, style, and the QEMU guests (both kernels)
 #   make demo       boot a guest, load the module, run a short ring session
 #   make bench      NOP throughput against io_uring (a benchmark, not a test)
+#   make bench-u2u  polled user-to-user round trip vs a cache-line ping-pong (host)
 #   make dkms-build DKMS build for every kernel in KVERS
 
 KDIR	?= /lib/modules/$(shell uname -r)/build
@@ -29,7 +30,7 @@ DEPS := build-essential pkg-config clang sparse kmod cpio xz-utils perl \
 	linux-headers-6.12-amd64 linux-image-6.12-amd64 linux-source-6.1 \
 	qemu-system-x86 busybox-static dkms liburing-dev
 
-.PHONY: all default lib guest-bins modules module-% deps check style demo bench print-kvers \
+.PHONY: all default lib guest-bins modules module-% deps check style demo bench bench-u2u print-kvers \
 	dkms-build dkms-install clean
 
 default: all
@@ -75,6 +76,13 @@ demo:
 
 bench:
 	@userspace/tools/bench.sh
+
+# Benchmarks of issue 4; like bench, never part of check.  bench-u2u needs no
+# module and runs on this machine (BENCH_U2U_ARGS: its arguments).
+bench-u2u:
+	@$(MAKE) -s --no-print-directory -C userspace >/dev/null
+	@$(MAKE) -s --no-print-directory -C userspace/tools $(BUILD)/userspace/tools/bench-u2u >/dev/null
+	@$(BUILD)/userspace/tools/bench-u2u $(BENCH_U2U_ARGS)
 
 DKMS_NAME := redox_uring
 DKMS_VER  := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
