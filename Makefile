@@ -11,6 +11,8 @@
 #   make demo       boot a guest, load the module, run a short ring session
 #   make bench      NOP throughput against io_uring (a benchmark, not a test)
 #   make bench-u2u  polled user-to-user round trip vs a cache-line ping-pong (host)
+#   make bench-scheme  scheme round trips vs a UNIX-socket daemon and a pipe (guest)
+#   make bench-dd   dd on a memd scheme file vs a tmpfs file (guest)
 #   make dkms-build DKMS build for every kernel in KVERS
 
 KDIR	?= /lib/modules/$(shell uname -r)/build
@@ -30,7 +32,8 @@ DEPS := build-essential pkg-config clang sparse kmod cpio xz-utils perl \
 	linux-headers-6.12-amd64 linux-image-6.12-amd64 linux-source-6.1 \
 	qemu-system-x86 busybox-static dkms liburing-dev
 
-.PHONY: all default lib guest-bins modules module-% deps check style demo bench bench-u2u print-kvers \
+.PHONY: all default lib guest-bins modules module-% deps check style demo bench bench-u2u bench-scheme bench-dd \
+	print-kvers \
 	dkms-build dkms-install clean
 
 default: all
@@ -83,6 +86,13 @@ bench-u2u:
 	@$(MAKE) -s --no-print-directory -C userspace >/dev/null
 	@$(MAKE) -s --no-print-directory -C userspace/tools $(BUILD)/userspace/tools/bench-u2u >/dev/null
 	@$(BUILD)/userspace/tools/bench-u2u $(BENCH_U2U_ARGS)
+
+# In QEMU guests, one per kernel in KVERS (see the scripts for their knobs).
+bench-scheme:
+	@userspace/tools/bench-scheme.sh
+
+bench-dd:
+	@userspace/tools/bench-dd.sh
 
 DKMS_NAME := redox_uring
 DKMS_VER  := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)

@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench-scheme: blocking request/response round trips between two
+ * processes, three ways, one per run:
+ *
+ *   bench-scheme [-n round trips] [-w warm-up] [-p split|same|any] unix|pipe|scheme
+ *
+ *   unix    a daemon on a UNIX stream socket; the client sends a 64-byte
+ *           request ("read 64 bytes from handle 1", laid out as an SQE)
+ *           and reads the daemon's 64-byte reply; both block in the
+ *           socket calls.  The classic Linux way to serve a namespace
+ *           from a daemon.
+ *   pipe    64 bytes there and 64 bytes back over two pipes.
+ *   scheme  a provider registers ":benchrt" on /dev/redox_uring (ABI.md
+ *           section 7), maps the scheme data region, and answers every
+ *           READ/PREAD SQE with 64 bytes written into the data region;
+ *           it sleeps in ENTER (doorbell + wait for the next SQE).  The
+ *           client opens "benchrt:x" through a u2k ring OPEN and then
+ *           calls read(2) of 64 bytes on the fd it got, which sleeps in
+ *           the kernel until the provider's CQE.
+ *
+ * The server is a forked child; with -p split (the default) client and
+ * server are pinned to two different CPUs, with -p same both to the
+ * first CPU, with -p any not at all (pinning failures are ignored).
+ * Prints the command, the round trips timed (after the warm-up) and
+ * round trips/s; bench-scheme.sh runs the three alternately in a guest
+ * and prints medians and ratios.  Needs the module (scheme only) and
+ * the right to register a scheme (by default CAP_SYS_ADMIN).  A
+ * benchmark, not a test: it fails only if it cannot run or a reply is
+ * wrong.
+ */
+#define _FILE_OFFSET_BITS 64
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rxu.h"
+
+#define MSG		64		/* request and reply size */
+#define SCHEME_NAME	"benchrt"
+#define DATA_SIZE_PARAM	"/sys/module/redox_uring/parameters/scheme_data_size"
+#define RING_ENTRIES	64
+
+static const char *prog = "bench-scheme";
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(err));
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The first two CPUs we may run on, found before anything is pinned. */
+static int cpus[2] = { -1, -1 };
+
+static void find_cpus(void)
+{
+	cpu_set_t set;
+	int cpu, seen = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	for (cpu = 0; cpu < CPU_SETSIZE && seen < 2; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			cpus[seen++] = cpu;
+}
+
+/* Pin pid (0: us) to cpus[idx]; failures (one CPU only, ...) ignored. */
+static void pin_to(pid_t pid, int idx)
+{
+	cpu_set_t set;
+
+	if (idx < 0 || cpus[idx] < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpus[idx], &set);
+	(void)sched_setaffinity(pid, sizeof(set), &set);
+}
+
+/* Whole-message I/O on blocking fds: 0, or an errno (EPIPE at EOF). */
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? errno : EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? errno : EPIPE;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The 64 bytes every server answers with; the client checks them. */
+static void fill_reply(unsigned char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (unsigned char)(0xa5 ^ i);
+}
+
+static int check_reply(const unsigned char *buf, size_t len)
+{
+	unsigned char want[MSG];
+
+	fill_reply(want, len);
+	return memcmp(buf, want, len) ? EBADMSG : 0;
+}
+
+/*
+ * The server tells the client it is ready (bound, registered) with one
+ * byte on a pipe, or an errno if it failed.
+ */
+static void ready(int fd, int err)
+{
+	unsigned char b = (unsigned char)err;
+
+	if (write(fd, &b, 1) != 1)
+		_exit(1);
+	close(fd);
+}
+
+static void wait_ready(int fd, const char *what)
+{
+	unsigned char b;
+
+	if (read(fd, &b, 1) != 1)
+		die(what, EPIPE);
+	if (b)
+		die(what, b);
+	close(fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* unix: a request/response daemon on a UNIX stream socket              */
+/* ------------------------------------------------------------------ */
+
+static void unix_server(int lfd, int rfd)
+{
+	unsigned char reply[MSG];
+	struct rxu_sqe64 req;
+	int cfd;
+
+	fill_reply(reply, sizeof(reply));
+	ready(rfd, 0);
+	cfd = accept(lfd, NULL, NULL);
+	if (cfd < 0)
+		_exit(1);
+	for (;;) {
+		if (read_all(cfd, &req, sizeof(req)))
+			_exit(0);		/* the client went away */
+		if (req.opcode != RXU_OP_READ || req.len > MSG)
+			_exit(1);
+		if (write_all(cfd, reply, req.len))
+			_exit(0);
+	}
+}
+
+static double unix_client(int fd, long warm, long n)
+{
+	struct rxu_sqe64 req;
+	unsigned char buf[MSG];
+	double t0 = 0;
+	long i;
+	int err;
+
+	rxu_prep_read(&req, 1, NULL, MSG, 0);
+	for (i = 0; i < warm + n; i++) {
+		if (i == warm)
+			t0 = now();
+		req.user_data = (uint64_t)i;
+		err = write_all(fd, &req, sizeof(req));
+		if (!err)
+			err = read_all(fd, buf, MSG);
+		if (!err && i == 0)
+			err = check_reply(buf, MSG);
+		if (err)
+			die("unix round trip", err);
+	}
+	return n / (now() - t0);
+}
+
+static double run_unix(long warm, long n, pid_t *child, int pin)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t salen;
+	int lfd, fd, rp[2];
+	double rate;
+
+	/* Abstract name: nothing left behind in the filesystem. */
+	snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
+		 "bench-scheme-%d", (int)getpid());
+	salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			    strlen(sa.sun_path + 1));
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		die("socket", errno);
+	if (bind(lfd, (struct sockaddr *)&sa, salen) || listen(lfd, 1))
+		die("bind", errno);
+	if (pipe(rp))
+		die("pipe", errno);
+	*child = fork();
+	if (*child < 0)
+		die("fork", errno);
+	if (!*child) {
+		close(rp[0]);
+		unix_server(lfd, rp[1]);
+	}
+	close(rp[1]);
+	close(lfd);
+	if (pin >= 0)
+		pin_to(*child, pin);
+	wait_ready(rp[0], "unix server");
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, salen))
+		die("connect", errno);
+	rate = unix_client(fd, warm, n);
+	close(fd);
+	return rate;
+}
+
+/* ------------------------------------------------------------------ */
+/* pipe: 64 bytes each way                                             */
+/* ------------------------------------------------------------------ */
+
+static double run_pipe(long warm, long n, pid_t *child, int pin)
+{
+	unsigned char buf[MSG];
+	int to[2], from[2];
+	double t0 = 0;
+	long i;
+	int err;
+
+	if (pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC))
+		die("pipe", errno);
+	*child = fork();
+	if (*child < 0)
+		die("fork", errno);
+	if (!*child) {
+		close(to[1]);
+		close(from[0]);
+		fill_reply(buf, MSG);
+		for (;;) {
+			unsigned char req[MSG];
+
+			if (read_all(to[0], req, MSG) ||
+			    write_all(from[1], buf, MSG))
+				_exit(0);
+		}
+	}
+	close(to[0]);
+	close(from[1]);
+	if (pin >= 0)
+		pin_to(*child, pin);
+	memset(buf, 0, sizeof(buf));
+	for (i = 0; i < warm + n; i++) {
+		if (i == warm)
+			t0 = now();
+		err = write_all(to[1], buf, MSG);
+		if (!err)
+			err = read_all(from[0], buf, MSG);
+		if (!err && i == 0)
+			err = check_reply(buf, MSG);
+		if (err)
+			die("pipe round trip", err);
+	}
+	t0 = n / (now() - t0);
+	close(to[1]);
+	close(from[0]);
+	return t0;
+}
+
+/* ------------------------------------------------------------------ */
+/* scheme: a provider of ":benchrt" and a read(2) client               */
+/* ------------------------------------------------------------------ */
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static uint64_t data_region_size(void)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen(DATA_SIZE_PARAM, "r");
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v ? v : 1 << 20;		/* the contract's default */
+}
+
+/* The provider's answer to one SQE: the CQE's status. */
+static int64_t serve(const struct rxu_sqe64 *sqe, unsigned char *data,
+		     uint64_t size, uint64_t *next_handle)
+{
+	uint64_t len = sqe->len;
+
+	switch (sqe->opcode) {
+	case RXU_OP_OPEN:
+		return (int64_t)(*next_handle)++;
+	case RXU_OP_READ:
+	case RXU_OP_PREAD:
+		if (len > MSG)
+			len = MSG;
+		if (sqe->addr > size || len > size - sqe->addr)
+			return -EFAULT;
+		fill_reply(data + sqe->addr, len);
+		return (int64_t)len;
+	case RXU_OP_WRITE:
+	case RXU_OP_PWRITE:
+		return (int64_t)len;
+	case RXU_OP_SEEK:
+	case RXU_OP_CLOSE:
+	case RXU_OP_FSYNC:
+		return 0;
+	case RXU_OP_RECV_IORING:
+		return -ECONNREFUSED;
+	default:
+		return -ENOSYS;
+	}
+}
+
+/* Push one CQE, letting the kernel reap the CQ while it is full. */
+static int push_cqe(struct rxu_instance *in, const struct rxu_cqe64 *cqe)
+{
+	int r;
+
+	while ((r = rxu_ring_push(&in->cq, cqe)) == -EAGAIN) {
+		int64_t e = rxu_enter(in, 0, RXU_ENTER_ONLY_NOTIFY, 0);
+
+		if (e < 0 && e != -EINTR)
+			return (int)e;
+	}
+	return r;
+}
+
+static void scheme_server(int rfd)
+{
+	struct rxu_instance in = { .fd = -1 };
+	struct sigaction sa = { .sa_handler = on_term };
+	uint64_t size = data_region_size(), next_handle = 1;
+	struct rxu_sqe64 sqe;
+	struct rxu_cqe64 cqe;
+	unsigned char *data;
+	int64_t e;
+	int r;
+
+	sigaction(SIGTERM, &sa, NULL);
+	r = rxu_instance_open(&in);
+	if (!r)
+		r = rxu_instance_create(&in, RING_ENTRIES, RING_ENTRIES, 0);
+	if (!r)
+		r = rxu_instance_map(&in);
+	if (!r)
+		r = rxu_instance_attach(&in, ":" SCHEME_NAME);
+	if (r) {
+		ready(rfd, -r);
+		_exit(1);
+	}
+	data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, in.fd,
+		    (off_t)RXU_OFF_SCHEME_DATA);
+	if (data == MAP_FAILED) {
+		ready(rfd, errno);
+		_exit(1);
+	}
+	ready(rfd, 0);
+
+	while (!stop) {
+		while ((r = rxu_ring_pop(&in.sq, &sqe)) == 0) {
+			int64_t st = serve(&sqe, data, size, &next_handle);
+
+			cqe = (struct rxu_cqe64){ .user_data = sqe.user_data,
+						  .status = (uint64_t)st };
+			if (push_cqe(&in, &cqe))
+				_exit(1);
+			if (sqe.opcode == RXU_OP_OPEN && st >= 0) {
+				/* Always ready: say so once (contract). */
+				cqe = (struct rxu_cqe64){
+					.user_data = (uint64_t)st,
+					.flags = RXU_CQE_EVENT |
+						 ((RXU_EVENT_READ | RXU_EVENT_WRITE)
+						  << RXU_CQE_EVENT_SHIFT),
+				};
+				if (push_cqe(&in, &cqe))
+					_exit(1);
+			}
+		}
+		if (r != -EAGAIN)
+			_exit(r == -ESHUTDOWN ? 0 : 1);
+		/* Doorbell for our CQEs, then sleep until the next SQE. */
+		e = rxu_enter(&in, 1, 0, 0);
+		if (e == -ESHUTDOWN)
+			_exit(0);
+		if (e < 0 && e != -EINTR && e != -ETIME)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+/* OPEN path through a fresh u2k ring: the new fd, or -errno. */
+static int ring_open(const char *path, int flags)
+{
+	struct rxu_instance in = { .fd = -1 };
+	struct rxu_sqe64 sqe;
+	struct rxu_cqe64 cqe;
+	int r;
+
+	r = rxu_setup(&in, 8, 8, 0);
+	if (r)
+		return r;
+	rxu_prep_open(&sqe, path, strlen(path), flags, 0, 1);
+	r = rxu_queue_sqe(&in, &sqe);
+	if (!r)
+		r = rxu_wait_cqe(&in, &cqe, 0);
+	if (!r)
+		r = (int)rxu_cqe_result(&cqe);
+	rxu_instance_close(&in);
+	return r;
+}
+
+static double run_scheme(long warm, long n, pid_t *child, int pin)
+{
+	unsigned char buf[MSG];
+	double t0 = 0;
+	int rp[2], fd;
+	long i;
+
+	if (pipe(rp))
+		die("pipe", errno);
+	*child = fork();
+	if (*child < 0)
+		die("fork", errno);
+	if (!*child) {
+		close(rp[0]);
+		scheme_server(rp[1]);
+	}
+	close(rp[1]);
+	if (pin >= 0)
+		pin_to(*child, pin);
+	wait_ready(rp[0], "register :" SCHEME_NAME);
+	fd = ring_open(SCHEME_NAME ":x", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("OPEN " SCHEME_NAME ":x", -fd);
+	for (i = 0; i < warm + n; i++) {
+		ssize_t got;
+
+		if (i == warm)
+			t0 = now();
+		got = read(fd, buf, MSG);
+		if (got != MSG)
+			die("read", got < 0 ? errno : EIO);
+		if (i == 0 && check_reply(buf, MSG))
+			die("read", EBADMSG);
+	}
+	t0 = n / (now() - t0);
+	close(fd);
+	return t0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: %s [-n round trips] [-w warm-up] [-p split|same|any] unix|pipe|scheme\n",
+		prog);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	long n = 2000, warm = 200;
+	const char *placement = "split";
+	int opt, k, status, pin;
+	pid_t child = -1;
+	double rate;
+	char *end;
+
+	while ((opt = getopt(argc, argv, "n:w:p:")) != -1) {
+		switch (opt) {
+		case 'n':
+			n = strtol(optarg, &end, 10);
+			if (*end || n < 1)
+				usage();
+			break;
+		case 'w':
+			warm = strtol(optarg, &end, 10);
+			if (*end || warm < 1)
+				usage();
+			break;
+		case 'p':
+			placement = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc - 1)
+		usage();
+	if (!strcmp(placement, "split"))
+		pin = 1;
+	else if (!strcmp(placement, "same"))
+		pin = 0;
+	else if (!strcmp(placement, "any"))
+		pin = -1;
+	else
+		usage();
+	find_cpus();
+	if (pin >= 0)
+		pin_to(0, 0);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (!strcmp(argv[optind], "unix"))
+		rate = run_unix(warm, n, &child, pin);
+	else if (!strcmp(argv[optind], "pipe"))
+		rate = run_pipe(warm, n, &child, pin);
+	else if (!strcmp(argv[optind], "scheme"))
+		rate = run_scheme(warm, n, &child, pin);
+	else
+		usage();
+
+	/* The unix and pipe servers exit at EOF; the provider on SIGTERM. */
+	kill(child, SIGTERM);
+	if (waitpid(child, &status, 0) == child &&
+	    !(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
+	    !(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM))
+		fprintf(stderr, "%s: the server exited with status 0x%x\n",
+			prog, status);
+
+	printf("# command:");
+	for (k = 0; k < argc; k++)
+		printf(" %s", argv[k]);
+	printf("\n%s: %ld round trips of %d bytes (after %ld warm-up), placement %s: %.0f round trips/s\n",
+	       argv[optind], n, MSG, warm, placement, rate);
+	return 0;
+}
