@@ -430,6 +430,102 @@ int rxu_event_queue_unregister(int qfd, int fd);
  */
 int rxu_event_queue_read(int qfd, struct rxu_event *ev, size_t max);
 
+
+/* ================================================================== */
+/* Pools: the shared buffers of u2u rings (lib/pool.c, ABI.md 7)       */
+/* ================================================================== */
+
+/*
+ * A pool fd comes from a DUP of a u2u instance fd (either side) with the
+ * parameter RXU_DUP_PARAM_POOL, through a kernel ring (rxu_prep_dup_param).
+ * Ranges of it are mapped at page-aligned pool offsets; SQEs and CQEs of
+ * the u2u ring carry pool offsets, never pointers.
+ *
+ * Consumer: rxu_pool_map()/rxu_pool_grow() map a new range (the kernel
+ * allocates its pages) and give it to a first-fit allocator
+ * (rxu_pool_alloc/rxu_pool_free) whose blocks never straddle two ranges.
+ * Provider: rxu_pool_update() learns the consumer's new ranges from its
+ * own pool fd and maps them.  Both: rxu_pool_ptr() turns an offset from
+ * the (untrusted) peer into a pointer after bounds checks.
+ *
+ * A pool belongs to one thread.  The struct is public so that it can
+ * live anywhere; treat its fields as read-only.
+ */
+struct rxu_pool_map {
+	uint64_t offset;		/* pool offset, page-aligned */
+	uint64_t size;			/* bytes, a multiple of 4096 */
+	void *addr;			/* where it is mapped here */
+	int allocatable;		/* mapped by rxu_pool_map/grow */
+};
+
+struct rxu_pool_extent {
+	uint64_t offset;
+	uint64_t size;
+};
+
+struct rxu_pool {
+	int fd;				/* the pool fd (owned) */
+	struct rxu_pool_map *maps;	/* sorted by offset, disjoint */
+	size_t nr_maps, cap_maps;
+	struct rxu_pool_extent *free;	/* the allocator's free extents */
+	size_t nr_free, cap_free;
+	uint64_t end;			/* highest mapped offset + size */
+};
+
+/* Adopt a pool fd (closed by rxu_pool_close).  Maps nothing yet. */
+int rxu_pool_init(struct rxu_pool *p, int fd);
+/* Unmap every range, close the fd, free the tables.  Safe twice. */
+void rxu_pool_close(struct rxu_pool *p);
+
+/*
+ * Consumer: mmap [offset, offset + size) of the pool fd (both multiples
+ * of 4096, size > 0) and add it to the allocator.  *addr (if addr) gets
+ * the mapping.  -EINVAL for a bad range, -EEXIST if it overlaps a range
+ * already mapped, or mmap's -errno.
+ */
+int rxu_pool_map(struct rxu_pool *p, uint64_t offset, uint64_t size,
+		 void **addr);
+/* Consumer: map size bytes right after the highest mapped range. */
+int rxu_pool_grow(struct rxu_pool *p, uint64_t size, uint64_t *offset);
+
+/*
+ * Allocate size bytes aligned to align (a power of two; 0 = 64) from
+ * the ranges mapped by rxu_pool_map/grow; *offset gets the pool offset.
+ * -ENOMEM when no free extent fits.  rxu_pool_free() gives a block back
+ * (size as allocated); -EINVAL if it is not inside one such range or
+ * overlaps free space (a double free).
+ */
+int rxu_pool_alloc(struct rxu_pool *p, uint64_t size, uint64_t align,
+		   uint64_t *offset);
+int rxu_pool_free(struct rxu_pool *p, uint64_t offset, uint64_t size);
+
+/*
+ * Provider: read() up to max new range records from the pool fd.
+ * Returns how many (0 when there is none: never blocks), -EIO on a torn
+ * record.  rxu_pool_update() reads them all and maps each range (not
+ * allocatable: the consumer allocates); returns how many were mapped,
+ * -EIO on a malformed record, or mmap's -errno.
+ */
+int rxu_pool_read_ranges(struct rxu_pool *p, struct rxu_pool_range *out,
+			 size_t max);
+int rxu_pool_update(struct rxu_pool *p);
+
+/*
+ * Bounds-checked translation.  rxu_pool_ptr(): pointer to
+ * [offset, offset + len) if it lies inside one mapped range, else NULL
+ * (also for offsets whose sum would wrap).  rxu_pool_check(): 0 or
+ * -EFAULT, the status to answer a peer with.  rxu_pool_offset(): the
+ * reverse, -EFAULT if [ptr, ptr + len) is not inside one range.
+ * rxu_region_ptr(): the same check on any single region of size bytes
+ * at base (e.g. a provider's scheme data region).
+ */
+void *rxu_pool_ptr(const struct rxu_pool *p, uint64_t offset, uint64_t len);
+int rxu_pool_check(const struct rxu_pool *p, uint64_t offset, uint64_t len);
+int rxu_pool_offset(const struct rxu_pool *p, const void *ptr, uint64_t len,
+		    uint64_t *offset);
+void *rxu_region_ptr(void *base, uint64_t size, uint64_t offset,
+		     uint64_t len);
+
 #ifdef __cplusplus
 }
 #endif
