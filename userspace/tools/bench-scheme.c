@@ -3,7 +3,7 @@
  * bench-scheme: blocking request/response round trips between two
  * processes, three ways, one per run:
  *
- *   bench-scheme [-n round trips] [-w warm-up] [-p split|same|any] unix|pipe|scheme
+ *   bench-scheme [-n round trips] [-w warm-up] [-p split|same|any] [-P] unix|pipe|scheme
  *
  *   unix    a daemon on a UNIX stream socket; the client sends a 64-byte
  *           request ("read 64 bytes from handle 1", laid out as an SQE)
@@ -22,6 +22,8 @@
  * The server is a forked child; with -p split (the default) client and
  * server are pinned to two different CPUs, with -p same both to the
  * first CPU, with -p any not at all (pinning failures are ignored).
+ * -P (diagnosis only) makes the provider poll its SQ instead of sleeping
+ * in ENTER: with it, only the client's wake-up is measured.
  * Prints the command, the round trips timed (after the warm-up) and
  * round trips/s; bench-scheme.sh runs the three alternately in a guest
  * and prints medians and ratios.  Needs the module (scheme only) and
@@ -316,6 +318,7 @@ static double run_pipe(long warm, long n, pid_t *child, int pin)
 /* ------------------------------------------------------------------ */
 
 static volatile sig_atomic_t stop;
+static int provider_polls;	/* -P: the provider spins instead of sleeping */
 
 static void on_term(int sig)
 {
@@ -434,8 +437,12 @@ static void scheme_server(int rfd)
 		}
 		if (r != -EAGAIN)
 			_exit(r == -ESHUTDOWN ? 0 : 1);
-		/* Doorbell for our CQEs, then sleep until the next SQE. */
-		e = rxu_enter(&in, 1, 0, 0);
+		/*
+		 * Doorbell for our CQEs, then sleep until the next SQE (with
+		 * -P: return at once and poll the SQ, to tell a slow wake-up
+		 * of the provider from a slow one of the client).
+		 */
+		e = rxu_enter(&in, !provider_polls, 0, 0);
 		if (e == -ESHUTDOWN)
 			_exit(0);
 		if (e < 0 && e != -EINTR && e != -ETIME)
@@ -508,7 +515,7 @@ static double run_scheme(long warm, long n, pid_t *child, int pin)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: %s [-n round trips] [-w warm-up] [-p split|same|any] unix|pipe|scheme\n",
+	fprintf(stderr, "usage: %s [-n round trips] [-w warm-up] [-p split|same|any] [-P] unix|pipe|scheme\n",
 		prog);
 	exit(2);
 }
@@ -522,8 +529,11 @@ int main(int argc, char **argv)
 	double rate;
 	char *end;
 
-	while ((opt = getopt(argc, argv, "n:w:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:p:P")) != -1) {
 		switch (opt) {
+		case 'P':
+			provider_polls = 1;
+			break;
 		case 'n':
 			n = strtol(optarg, &end, 10);
 			if (*end || n < 1)
