@@ -526,6 +526,203 @@ int rxu_pool_offset(const struct rxu_pool *p, const void *ptr, uint64_t len,
 void *rxu_region_ptr(void *base, uint64_t size, uint64_t offset,
 		     uint64_t len);
 
+/* ================================================================== */
+/* Reactor and executor (lib/reactor.c, lib/executor.c)                */
+/* ================================================================== */
+
+/*
+ * After redox-iou (REDOX-FACTS.md section 7), in C with callbacks.
+ *
+ * A reactor owns one PRIMARY ring (ring id RXU_RING_PRIMARY: a u2k
+ * instance attached to "io_uring:", the kernel as producer) and up to
+ * RXU_REACTOR_MAX_RINGS - 1 SECONDARY rings, each one of:
+ *  - a consumer ring (rxu_reactor_add_consumer): the consumer side of a
+ *    u2u ring; we push SQEs and pop CQEs;
+ *  - a producer ring (rxu_reactor_add_producer): the producer side of a
+ *    u2u ring (from RXU_IOC_RECV) or a provider's k2u ring (attached to
+ *    ":NAME", the kernel pushing SQEs); we pop SQEs and push CQEs.
+ * Each secondary ring with a real fd is watched by a FILES_UPDATE
+ * SUBSCRIBE with RXU_EVENT_IO_URING on the primary ring, so one blocking
+ * ENTER on the primary waits for everything.
+ *
+ * Fully polled mode.  A ring whose instance has fd < 0 (memory only:
+ * shared memory with a peer that never enters, or the host tests) is
+ * never entered; with such a ring, or without a primary, or with a
+ * primary whose fd < 0, rxu_reactor_run_once() never blocks, it polls.
+ * The ring layer needs nothing but memory, so the whole reactor runs
+ * without the kernel module in this mode.
+ *
+ * Requests (executor.c).  rxu_submit() pushes an SQE with a mandatory
+ * callback and an optional context, and returns the request's id.  Per
+ * request state lives in a fixed table (max_requests slots); user_data
+ * on the wire is:
+ *  - on the primary (trusted: the kernel, 64-bit entries): the pointer
+ *    of the request's slot, with no lookup (redox-iou's Weak pointers);
+ *  - on secondary rings (untrusted peers) and 32-bit primaries: a tag,
+ *    (generation << 16) | slot index, which fits 32 bits.  A CQE whose
+ *    tag names no slot, a free slot, an older generation or a request
+ *    of another ring is counted in struct rxu_reactor_stats and ignored:
+ *    a peer can never complete a request it was not sent, nor crash us.
+ * The callback gets the CQE with user_data replaced by the request id.
+ * A request ends with its CQE; a FILES_UPDATE with a non-empty mask is
+ * multi-shot: its callback sees the status CQE, every EVENT CQE and the
+ * LAST_UPDATE CQE, and it ends with LAST_UPDATE (or an error status).
+ * SQEs that find the SQ full wait in the reactor (in submission order)
+ * and are pushed as room frees.  When a ring is dropped by its peer or
+ * found broken, its requests complete with -ESHUTDOWN (or -EIO); when
+ * it is removed, with -ECANCELED.
+ *
+ * Producer streams.  SQEs popped from a producer ring go to its handler,
+ * one call per SQE, in ring order.  At most `bound` of them may be
+ * outstanding (popped, not yet answered with rxu_reactor_reply or
+ * rxu_reactor_respond): at the bound the reactor stops popping and the
+ * peer sees a full SQ (back-pressure).  A reply that finds the CQ full
+ * waits in the reactor and still counts as outstanding until pushed.
+ * rxu_reactor_post() pushes a CQE that answers no SQE (e.g. an EVENT
+ * CQE of a provider).  When the ring is dropped or broken the handler
+ * is called once with sqe == NULL.
+ *
+ * Straight-line code.  C has no coroutines, so the completion model is
+ * callbacks, and they are mandatory.  For code that reads better in a
+ * straight line (setup, tools, tests), rxu_reactor_wait() runs the loop
+ * until one given request has completed, dispatching every other
+ * callback meanwhile, and rxu_reactor_call() is submit + wait + result.
+ * Neither may be called from inside a callback or handler (-EDEADLK):
+ * nested loops would reorder completions.
+ *
+ * Threads.  A reactor belongs to one thread; only rxu_reactor_notify()
+ * may be called from another one (it wakes a blocked run_once).
+ * Instances stay owned by the caller: the reactor never closes them.
+ */
+#define RXU_RING_PRIMARY	0
+#define RXU_REACTOR_MAX_RINGS	64
+#define RXU_REACTOR_MAX_REQUESTS 32768
+
+struct rxu_reactor;
+
+/* A completion: cqe->user_data is the request id from rxu_submit(). */
+typedef void (*rxu_cqe_fn)(struct rxu_reactor *r,
+			   const struct rxu_cqe64 *cqe, void *ctx);
+/* An SQE popped from producer ring `ring`; NULL once when it is gone. */
+typedef void (*rxu_sqe_fn)(struct rxu_reactor *r, int ring,
+			   const struct rxu_sqe64 *sqe, void *ctx);
+
+struct rxu_reactor_stats {
+	uint64_t cqes;			/* CQEs given to callbacks */
+	uint64_t sqes;			/* SQEs given to producer handlers */
+	uint64_t bad_tag;		/* user_data naming no request slot */
+	uint64_t stale_tag;		/* a slot's older generation */
+	uint64_t unknown_tag;		/* a slot with no request in flight */
+	uint64_t wrong_ring;		/* a request submitted on another ring */
+	uint64_t cancelled;		/* CQEs of cancelled requests, dropped */
+	uint64_t dead_rings;		/* rings found dropped or broken */
+	uint64_t doorbell_errors;	/* failed ENTERs on secondary rings */
+};
+
+/*
+ * Make a reactor with max_requests request slots (1 ..
+ * RXU_REACTOR_MAX_REQUESTS).  primary may be NULL (polled mode only).
+ */
+int rxu_reactor_create(struct rxu_reactor **rp, struct rxu_instance *primary,
+		       uint32_t max_requests);
+/* Free it; requests still in flight are forgotten (no callback). */
+void rxu_reactor_destroy(struct rxu_reactor *r);
+
+/*
+ * Add a secondary ring; returns its ring id (> 0) or -errno (-ENOSPC
+ * when RXU_REACTOR_MAX_RINGS are in use, -ENOBUFS when no request slot
+ * is left for its watch).  bound: 1 .. the SQ's entry count or more.
+ */
+int rxu_reactor_add_consumer(struct rxu_reactor *r, struct rxu_instance *in);
+int rxu_reactor_add_producer(struct rxu_reactor *r, struct rxu_instance *in,
+			     uint32_t bound, rxu_sqe_fn handler, void *ctx);
+/*
+ * Forget a secondary ring: its requests complete with -ECANCELED, its
+ * watch is ended, queued replies are dropped.  The instance is untouched.
+ */
+int rxu_reactor_remove(struct rxu_reactor *r, int ring);
+
+/*
+ * Submit *sqe (user_data is ignored: the reactor sets it) on a primary
+ * or consumer ring.  *id (if id) gets the request id.  -EINVAL (no
+ * callback, bad ring, a producer ring), -ENOBUFS (no free slot),
+ * -ESHUTDOWN (the ring is gone), -EOVERFLOW (does not fit a 32-bit SQE).
+ */
+int rxu_submit(struct rxu_reactor *r, int ring, const struct rxu_sqe64 *sqe,
+	       rxu_cqe_fn cb, void *ctx, uint64_t *id);
+/*
+ * Never call this request's callback.  A request not yet pushed is
+ * dropped at once; one in flight keeps its slot until its (last) CQE
+ * arrives, which is then dropped.  -ENOENT if id is not live.
+ */
+int rxu_cancel(struct rxu_reactor *r, uint64_t id);
+/* Nonzero while request id has not completed (nor been cancelled). */
+int rxu_request_live(const struct rxu_reactor *r, uint64_t id);
+
+/*
+ * Producer rings: answer one outstanding SQE with *cqe (counted
+ * against the bound), or post a CQE that answers none.  0, -EINVAL (not
+ * a producer ring, or nothing outstanding), -ESHUTDOWN (ring gone),
+ * -EOVERFLOW (does not fit a 32-bit CQE), -ENOMEM.
+ */
+int rxu_reactor_reply(struct rxu_reactor *r, int ring,
+		      const struct rxu_cqe64 *cqe);
+int rxu_reactor_respond(struct rxu_reactor *r, int ring, uint64_t user_data,
+			int64_t status);
+int rxu_reactor_post(struct rxu_reactor *r, int ring,
+		     const struct rxu_cqe64 *cqe);
+/* SQEs of a producer ring popped and not yet answered, or -EINVAL. */
+int64_t rxu_reactor_outstanding(const struct rxu_reactor *r, int ring);
+
+#define RXU_RUN_NOWAIT		(1U << 0)
+
+/*
+ * One turn of the loop: push waiting SQEs and replies, pop and dispatch
+ * every CQE and (up to the bounds) every SQE, ring the doorbells.  If
+ * nothing was dispatched and the reactor can block (see polled mode)
+ * and flags has no RXU_RUN_NOWAIT, wait in one ENTER on the primary
+ * (timeout_ns 0 = no timeout) and dispatch what came.  Returns the
+ * number of CQEs and SQEs dispatched (0 on timeout), or -errno (-EINTR,
+ * -EDEADLK from a callback, the primary's ENTER error).
+ */
+int rxu_reactor_run_once(struct rxu_reactor *r, uint64_t timeout_ns,
+			 uint32_t flags);
+/* run_once until rxu_reactor_stop() (then 0) or an error. */
+int rxu_reactor_run(struct rxu_reactor *r);
+void rxu_reactor_stop(struct rxu_reactor *r);
+/*
+ * Run the loop until request id has completed: 0, -ETIME after
+ * timeout_ns (0 = none), -EINVAL for an id that was never a slot, or a
+ * run_once error.  An id no longer live returns 0 at once.
+ */
+int rxu_reactor_wait(struct rxu_reactor *r, uint64_t id, uint64_t timeout_ns);
+/*
+ * Straight-line call: submit, wait, return the CQE's result (>= 0 or
+ * -errno; *cqe gets the last CQE if cqe).  A submit or wait failure is
+ * returned the same way, and a request that timed out is cancelled.
+ */
+int64_t rxu_reactor_call(struct rxu_reactor *r, int ring,
+			 const struct rxu_sqe64 *sqe, struct rxu_cqe64 *cqe,
+			 uint64_t timeout_ns);
+/* A ready-made callback: copies the CQE into ctx (a struct rxu_cqe64 *). */
+void rxu_cqe_store(struct rxu_reactor *r, const struct rxu_cqe64 *cqe,
+		   void *ctx);
+/* From any thread: wake a run_once blocked on the primary. */
+int rxu_reactor_notify(struct rxu_reactor *r);
+void rxu_reactor_stats(const struct rxu_reactor *r,
+		       struct rxu_reactor_stats *st);
+/* Request slots in use. */
+uint32_t rxu_reactor_requests(const struct rxu_reactor *r);
+
+/*
+ * Producer side of one instance without a reactor: pop one SQE (widened
+ * from 32 bits; fd and addr zero-extended) and push one CQE (narrowed on
+ * a BITS_32 instance: -EOVERFLOW if user_data, flags or extra exceed 32
+ * bits or status is neither -4095..-1 nor 0..0xFFFFF000).
+ */
+int rxu_pop_sqe(struct rxu_instance *in, struct rxu_sqe64 *sqe);
+int rxu_push_cqe(struct rxu_instance *in, const struct rxu_cqe64 *cqe);
+
 #ifdef __cplusplus
 }
 #endif
