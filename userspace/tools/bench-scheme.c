@@ -57,7 +57,7 @@
 
 static const char *prog = "bench-scheme";
 
-static void die(const char *what, int err)
+static __attribute__((noreturn)) void die(const char *what, int err)
 {
 	fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(err));
 	exit(1);
@@ -513,7 +513,7 @@ static double run_scheme(long warm, long n, pid_t *child, int pin)
 
 /* ------------------------------------------------------------------ */
 
-static void usage(void)
+static __attribute__((noreturn)) void usage(void)
 {
 	fprintf(stderr, "usage: %s [-n round trips] [-w warm-up] [-p split|same|any] [-P] unix|pipe|scheme\n",
 		prog);

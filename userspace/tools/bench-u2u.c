@@ -91,7 +91,7 @@ static pid_t peer_pid;		/* the child, in the parent */
 static pid_t parent_pid;	/* the parent, in the child */
 static int is_child;
 
-static void die(const char *what, int err)
+static __attribute__((noreturn)) void die(const char *what, int err)
 {
 	fprintf(stderr, "bench-u2u: %s: %s\n", what, strerror(err));
 	exit(1);
@@ -394,7 +394,7 @@ static double median(double *v, int n)
 	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
-static void usage(const char *argv0)
+static __attribute__((noreturn)) void usage(const char *argv0)
 {
 	fprintf(stderr, "usage: %s [-r rounds (7..%d)] [-n round trips per run] [-e ring entries] [-s pause|busy]\n",
 		argv0, MAX_ROUNDS);

@@ -44,7 +44,7 @@
 
 static const char *prog = "rxuctl";
 
-static void usage(void)
+static __attribute__((noreturn)) void usage(void)
 {
 	fprintf(stderr,
 		"usage: %s open [-w] [-c] [-i PATH] [-o PATH] [PATH...] -- CMD [ARGS...]\n"
@@ -60,7 +60,7 @@ static void usage(void)
 	exit(2);
 }
 
-static void fail(const char *what, const char *obj, int err)
+static __attribute__((noreturn)) void fail(const char *what, const char *obj, int err)
 {
 	if (obj)
 		fprintf(stderr, "%s: %s %s: %s\n", prog, what, obj,
