@@ -23,6 +23,7 @@
 #include "events.h"
 #include "instance.h"
 #include "opdef.h"
+#include "scheme.h"
 
 /* Read an SQE once, field by field: userspace may be rewriting it. */
 static void rxu_read_sqe(const struct rxu_instance *inst, u64 idx,
@@ -270,34 +271,57 @@ out_unlock:
 	return ret;
 }
 
-/* Is the waiter done, with avail CQEs in the CQ? 1 yes, 0 no, or -EIO. */
+/*
+ * One round of ENTER's work for the instance's role: the entries then
+ * available to its owner's pops, or -errno.
+ */
+static s64 rxu_enter_round(struct rxu_instance *inst)
+{
+	switch (inst->role) {
+	case RXU_ROLE_PROVIDER:
+		return rxu_scheme_submit(inst);
+	case RXU_ROLE_U2U_CONSUMER:
+	case RXU_ROLE_U2U_PRODUCER:
+		return rxu_u2u_doorbell(inst);
+	default:
+		return rxu_submit(inst);
+	}
+}
+
+/*
+ * Is the waiter done, with avail entries in the ring its owner pops (the
+ * CQ, or a provider's SQ)?  1 yes, 0 no, or -EIO.
+ */
 static int rxu_enter_done(struct rxu_instance *inst, u64 min_complete,
 			  u32 flags, int seq, s64 avail)
 {
 	if ((u64)avail >= min_complete)
 		return 1;
 	if (flags & RXU_ENTER_WAKEUP_ON_SQ_AVAIL) {
-		s64 used = rxu_kring_count(&inst->sq);
+		struct rxu_kring *push = rxu_owner_push_ring(inst);
+		s64 used = rxu_kring_count(push);
 
 		if (used < 0)
 			return used;
-		if (used < inst->sq.n)
+		if (used < push->n)
 			return 1;
 	}
 	return atomic_read(&inst->notify_seq) != seq;
 }
 
 /*
- * Sleep until notified, something woke up, a signal, or the deadline
- * (0: none).
+ * Sleep until notified, kicked by the other side, something woke up, a
+ * signal, or the deadline (0: none).
  */
-static int rxu_enter_sleep(struct rxu_instance *inst, int seq, ktime_t deadline)
+static int rxu_enter_sleep(struct rxu_instance *inst, int seq, int kick,
+			   ktime_t deadline)
 {
 	DEFINE_WAIT(wait);
 	int ret = 0;
 
 	prepare_to_wait(&inst->wait, &wait, TASK_INTERRUPTIBLE);
-	if (atomic_read(&inst->notify_seq) == seq && !rxu_events_pending(inst) &&
+	if (atomic_read(&inst->notify_seq) == seq &&
+	    atomic_read(&inst->kick) == kick && !rxu_events_pending(inst) &&
 	    !signal_pending(current)) {
 		if (deadline) {
 			if (!schedule_hrtimeout_range(&deadline, 0,
@@ -339,7 +363,7 @@ long rxu_enter(struct rxu_instance *inst, void __user *arg)
 	struct rxu_enter e;
 	ktime_t deadline = 0;
 	s64 avail;
-	int ret, seq;
+	int ret, seq, kick;
 
 	if (rxu_get_enter(&e, arg))
 		return -EFAULT;
@@ -351,24 +375,31 @@ long rxu_enter(struct rxu_instance *inst, void __user *arg)
 
 	if (e.flags & RXU_ENTER_ONLY_NOTIFY) {
 		rxu_instance_notify(inst);
-		return rxu_kring_count(&inst->cq);
+		/* And the other side: a provider's kernel, a u2u peer. */
+		if (inst->role != RXU_ROLE_KERNEL) {
+			avail = rxu_enter_round(inst);
+			if (avail < 0)
+				return avail;
+		}
+		return rxu_kring_count(rxu_owner_pop_ring(inst));
 	}
 
-	/* The CQ cannot hold more than n: wait for a full one at most. */
-	e.min_complete = min(e.min_complete, inst->cq.n);
+	/* A ring cannot hold more than n: wait for a full one at most. */
+	e.min_complete = min(e.min_complete, rxu_owner_pop_ring(inst)->n);
 	if (e.timeout_ns)
 		deadline = ktime_add_safe(ktime_get(),
 					  ns_to_ktime(min_t(u64, e.timeout_ns,
 							    KTIME_MAX)));
 	seq = atomic_read(&inst->notify_seq);
 	for (;;) {
-		avail = rxu_submit(inst);
+		kick = atomic_read(&inst->kick);
+		avail = rxu_enter_round(inst);
 		if (avail < 0)
 			return avail;
 		ret = rxu_enter_done(inst, e.min_complete, e.flags, seq, avail);
 		if (ret)
 			return ret < 0 ? ret : avail;
-		ret = rxu_enter_sleep(inst, seq, deadline);
+		ret = rxu_enter_sleep(inst, seq, kick, deadline);
 		if (ret)
 			return ret;
 	}

@@ -35,6 +35,7 @@
 
 #include "events.h"
 #include "instance.h"
+#include "scheme.h"
 
 void rxu_events_init(struct rxu_instance *inst)
 {
@@ -217,6 +218,27 @@ static int rxu_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 	return 0;
 }
 
+/*
+ * Queue a for its instance's next ENTER, from any context but a wake-up
+ * callback of its own (that one queues itself, above).
+ */
+void rxu_async_wake(struct rxu_async *a)
+{
+	struct rxu_instance *inst = a->inst;
+	unsigned long flags;
+	bool newly;
+
+	spin_lock_irqsave(&inst->ready_lock, flags);
+	newly = !a->queued;
+	if (newly) {
+		a->queued = true;
+		list_add_tail(&a->ready_node, &inst->ready);
+	}
+	spin_unlock_irqrestore(&inst->ready_lock, flags);
+	if (newly)
+		wake_up(&inst->wait);
+}
+
 /* Put a on file's wait queues for events; see rxu_poller_arm(). */
 int rxu_events_arm(struct rxu_async *a, struct file *file, __poll_t events,
 		   __poll_t *mask)
@@ -350,6 +372,9 @@ static void rxu_watch_woken(struct rxu_instance *inst, struct rxu_cq_batch *b,
 {
 	u32 ev;
 
+	/* A scheme whose provider went away ends what watches its files. */
+	if (!gone && a->file && rxu_scheme_file_dead(a->file))
+		gone = true;
 	if (gone) {
 		rxu_watch_end(inst, a);
 	} else {
@@ -426,6 +451,8 @@ void rxu_events_process(struct rxu_instance *inst, struct rxu_cq_batch *b)
 			rxu_parked_woken(inst, b, a);
 		else if (a->kind == RXU_ASYNC_WATCH)
 			rxu_watch_woken(inst, b, a, a->taken, a->taken_gone);
+		else if (a->kind == RXU_ASYNC_SCHEME)
+			rxu_scheme_async_done(inst, b, a);
 	}
 }
 
@@ -489,6 +516,8 @@ void rxu_events_cancel_all(struct rxu_instance *inst)
 
 		rxu_events_disarm(a);
 		list_del(&a->node);
+		if (a->kind == RXU_ASYNC_SCHEME)
+			rxu_scheme_async_cancel(a);
 		if (post)
 			rxu_cq_post(inst, &b, &cqe, true);
 		rxu_async_free(a);

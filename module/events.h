@@ -65,7 +65,10 @@ enum rxu_async_kind {
 	RXU_ASYNC_PARKED,	/* an op waiting for its file */
 	RXU_ASYNC_DEFERRED,	/* an op waiting for CHAIN/DRAIN */
 	RXU_ASYNC_WATCH,	/* a FILES_UPDATE subscription */
+	RXU_ASYNC_SCHEME,	/* an op forwarded to a scheme */
 };
+
+struct rxu_sreq;
 
 /*
  * Work that outlives the ENTER that took its SQE.  Owned by the instance
@@ -92,6 +95,7 @@ struct rxu_async {
 	/* ops (and user_data for watches) */
 	struct mm_struct *mm;		/* whose memory the op uses */
 	struct rxu_req req;
+	struct rxu_sreq *sreq;		/* RXU_ASYNC_SCHEME */
 
 	/* watches */
 	int fd;				/* reported in EVENT CQEs */
@@ -107,6 +111,7 @@ void rxu_events_disarm(struct rxu_async *a);
 struct rxu_async *rxu_async_alloc(struct rxu_instance *inst,
 				  enum rxu_async_kind kind);
 void rxu_async_free(struct rxu_async *a);
+void rxu_async_wake(struct rxu_async *a);
 bool rxu_events_pending(struct rxu_instance *inst);
 void rxu_events_process(struct rxu_instance *inst, struct rxu_cq_batch *b);
 void rxu_events_cancel_all(struct rxu_instance *inst);

@@ -14,6 +14,7 @@
 #include <linux/overflow.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -21,8 +22,14 @@
 
 #include "events.h"
 #include "instance.h"
+#include "scheme.h"
 
 #define RXU_MAX_NAME	256	/* longest scheme name accepted by ATTACH */
+
+/* Every instance, for /proc/redox_uring. */
+static LIST_HEAD(rxu_instances);
+static DEFINE_SPINLOCK(rxu_instances_lock);
+static u64 rxu_next_id;
 
 bool rxu_creation_allowed(void)
 {
@@ -41,6 +48,11 @@ struct rxu_instance *rxu_instance_alloc(void)
 	init_waitqueue_head(&inst->wait);
 	rxu_events_init(inst);
 	inst->state = RXU_STATE_INITIAL;
+	inst->pid = task_tgid_vnr(current);
+	spin_lock(&rxu_instances_lock);
+	inst->id = ++rxu_next_id;
+	list_add_tail(&inst->all_node, &rxu_instances);
+	spin_unlock(&rxu_instances_lock);
 	return inst;
 }
 
@@ -49,8 +61,11 @@ struct rxu_instance *rxu_instance_alloc(void)
  * it goes away, and free only after an RCU grace period, which is what
  * POLLFREE promises them.
  */
-static void rxu_instance_free(struct rxu_instance *inst)
+void rxu_instance_free(struct rxu_instance *inst)
 {
+	spin_lock(&rxu_instances_lock);
+	list_del(&inst->all_node);
+	spin_unlock(&rxu_instances_lock);
 	wake_up_pollfree(&inst->poll_wq);
 	mutex_destroy(&inst->submit_lock);
 	mutex_destroy(&inst->state_lock);
@@ -82,6 +97,19 @@ void rxu_instance_notify(struct rxu_instance *inst)
 	wake_up_all(&inst->wait);
 }
 
+/*
+ * The other side of the instance pushed or popped (the kernel for a
+ * provider, the peer of a u2u ring): wake ENTER, which looks again, and
+ * the IO_URING watchers.
+ */
+void rxu_instance_kick(struct rxu_instance *inst)
+{
+	atomic_inc(&inst->kick);
+	wake_up(&inst->wait);
+	if (wq_has_sleeper(&inst->poll_wq))
+		wake_up_poll(&inst->poll_wq, EPOLLIN | EPOLLRDNORM);
+}
+
 /* open() of /dev/redox_uring: a new Initial instance. */
 static int rxu_instance_open(struct inode *inode, struct file *file)
 {
@@ -101,6 +129,10 @@ static int rxu_instance_release(struct inode *inode, struct file *file)
 {
 	struct rxu_instance *inst = file->private_data;
 
+	if (inst->role == RXU_ROLE_PROVIDER)
+		rxu_scheme_provider_gone(inst);
+	else if (inst->u2u)
+		rxu_u2u_gone(inst);
 	if (inst->state != RXU_STATE_INITIAL) {
 		rxu_events_cancel_all(inst);
 		rxu_kring_set_drop(&inst->sq);
@@ -242,21 +274,21 @@ out_unlock:
 }
 
 /*
- * What an ATTACH name asks for: "io_uring:" attaches to the kernel (u2k);
- * ":NAME" would register scheme NAME and "NAME:" connect to it (section 7,
- * not in this version: -EOPNOTSUPP and -ENODEV).  Anything else, -EINVAL.
+ * What an ATTACH name asks for: "io_uring:" attaches to the kernel (u2k),
+ * ":NAME" registers scheme NAME (its provider), "NAME:" connects to it
+ * (u2u).  Anything else, -EINVAL.
  */
 static int rxu_attach_target(const char *name, size_t len)
 {
 	if (len == strlen(RXU_SCHEME_KERNEL) &&
 	    !memcmp(name, RXU_SCHEME_KERNEL, len))
-		return 0;
+		return RXU_ROLE_KERNEL;
 	if (len < 2 || memchr(name, '/', len))
 		return -EINVAL;
 	if (name[0] == ':' && !memchr(name + 1, ':', len - 1))
-		return -EOPNOTSUPP;
+		return RXU_ROLE_PROVIDER;
 	if (name[len - 1] == ':' && !memchr(name, ':', len - 1))
-		return -ENODEV;
+		return RXU_ROLE_U2U_CONSUMER;
 	return -EINVAL;
 }
 
@@ -276,29 +308,47 @@ static long rxu_ioctl_attach(struct rxu_instance *inst, void __user *arg)
 	if (IS_ERR(name))
 		return PTR_ERR(name);
 
+	ret = rxu_attach_target(name, at.name_len);
+	if (ret == RXU_ROLE_U2U_CONSUMER) {
+		/* Sleeps until the provider answers: not under state_lock. */
+		ret = rxu_u2u_attach(inst, name, at.name_len - 1);
+		goto out_free_name;
+	}
+
 	mutex_lock(&inst->state_lock);
-	if (inst->state != RXU_STATE_CREATED ||
-	    inst->mapped != GENMASK(RXU_NR_REGIONS - 1, 0)) {
+	if (inst->state != RXU_STATE_CREATED || inst->connecting ||
+	    inst->mapped != GENMASK(RXU_NR_RING_REGIONS - 1, 0)) {
 		ret = -EBADFD;
 		goto out_unlock;
 	}
-	ret = rxu_attach_target(name, at.name_len);
-	if (!ret) /* ENTER reads state without the lock */
+	if (ret < 0)
+		goto out_unlock;
+	inst->role = ret;
+	ret = 0;
+	if (inst->role == RXU_ROLE_PROVIDER)
+		ret = rxu_scheme_register(inst, name + 1, at.name_len - 1);
+	if (ret)
+		inst->role = RXU_ROLE_NONE;
+	else /* ENTER reads state without the lock */
 		smp_store_release(&inst->state, RXU_STATE_ATTACHED);
 out_unlock:
 	mutex_unlock(&inst->state_lock);
+out_free_name:
 	kfree(name);
 	return ret;
 }
 
 /*
- * Readable when the CQ holds completions (what a watcher's IO_URING
- * event means for a consumer), writable when the SQ has room.
+ * Readable when the ring the owner pops holds entries (what a watcher's
+ * IO_URING event means: CQEs for a consumer, SQEs for a provider),
+ * writable when the ring it pushes has room; a u2u ring whose peer left
+ * also says hang-up.
  */
 static __poll_t rxu_instance_poll(struct file *file,
 				  struct poll_table_struct *pt)
 {
 	struct rxu_instance *inst = file->private_data;
+	struct rxu_kring *pop, *push;
 	__poll_t mask = 0;
 	s64 n;
 
@@ -306,14 +356,18 @@ static __poll_t rxu_instance_poll(struct file *file,
 	/* Pairs with the release that published the rings. */
 	if (smp_load_acquire(&inst->state) != RXU_STATE_ATTACHED)
 		return 0;
-	n = rxu_kring_count(&inst->cq);
+	pop = rxu_owner_pop_ring(inst);
+	push = rxu_owner_push_ring(inst);
+	n = rxu_kring_count(pop);
 	if (n < 0)
 		return EPOLLERR;
 	if (n > 0)
 		mask |= EPOLLIN | EPOLLRDNORM;
-	n = rxu_kring_count(&inst->sq);
-	if (n >= 0 && n < inst->sq.n)
+	n = rxu_kring_count(push);
+	if (n >= 0 && n < push->n)
 		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (inst->u2u && rxu_kring_dropped(pop))
+		mask |= EPOLLHUP;
 	return mask;
 }
 
@@ -329,11 +383,45 @@ static long rxu_instance_ioctl(struct file *file, unsigned int cmd,
 	case RXU_IOC_ATTACH:
 		return rxu_ioctl_attach(inst, uarg);
 	case RXU_IOC_RECV:
-		/* Only a scheme's instance receives rings (section 7). */
-		return -EBADFD;
+		return rxu_u2u_recv(inst, uarg);
 	default:
 		return -ENOTTY;
 	}
+}
+
+static const char *const rxu_role_names[] = {
+	[RXU_ROLE_NONE]		= "none",
+	[RXU_ROLE_KERNEL]	= "kernel",
+	[RXU_ROLE_PROVIDER]	= "provider",
+	[RXU_ROLE_U2U_CONSUMER]	= "u2u-consumer",
+	[RXU_ROLE_U2U_PRODUCER]	= "u2u-producer",
+};
+
+static const char *const rxu_state_names[] = {
+	[RXU_STATE_INITIAL]	= "initial",
+	[RXU_STATE_CREATED]	= "created",
+	[RXU_STATE_ATTACHED]	= "attached",
+};
+
+/* /proc/redox_uring: one line per instance. */
+void rxu_instance_show(struct seq_file *m)
+{
+	struct rxu_instance *inst;
+	enum rxu_state state;
+
+	spin_lock(&rxu_instances_lock);
+	list_for_each_entry(inst, &rxu_instances, all_node) {
+		/* Pairs with the release that published the rings. */
+		state = smp_load_acquire(&inst->state);
+		seq_printf(m, "instance %llu pid %d role %s state %s sq %llu cq %llu\n",
+			   inst->id, inst->pid,
+			   state == RXU_STATE_ATTACHED ?
+			   rxu_role_names[inst->role] : "none",
+			   rxu_state_names[state],
+			   state == RXU_STATE_INITIAL ? 0 : inst->sq.n,
+			   state == RXU_STATE_INITIAL ? 0 : inst->cq.n);
+	}
+	spin_unlock(&rxu_instances_lock);
 }
 
 const struct file_operations rxu_instance_fops = {

@@ -21,6 +21,18 @@ enum rxu_state {
 	RXU_STATE_ATTACHED,	/* attached: ENTER works */
 };
 
+/* What an attached instance is the kernel's side of (ABI.md section 7). */
+enum rxu_role {
+	RXU_ROLE_NONE,		/* not attached yet */
+	RXU_ROLE_KERNEL,	/* u2k: the kernel pops the SQ, pushes the CQ */
+	RXU_ROLE_PROVIDER,	/* k2u: a scheme; the kernel pushes the SQ */
+	RXU_ROLE_U2U_CONSUMER,	/* u2u: pushes the SQ to a provider */
+	RXU_ROLE_U2U_PRODUCER,	/* u2u: the provider's side of it */
+};
+
+struct rxu_scheme;
+struct rxu_u2u;
+
 /*
  * One instance, the private data of its file.  Its lifetime is the
  * file's: it is freed by ->release, after the last fd and the last
@@ -45,8 +57,19 @@ enum rxu_state {
 struct rxu_instance {
 	struct mutex state_lock;	/* state, mapped; see above */
 	enum rxu_state state;
+	enum rxu_role role;		/* set once, before state is Attached */
 	u8 mapped;			/* bit per enum rxu_region_id */
+	bool connecting;		/* a u2u ATTACH waits; under state_lock */
 	u32 create_flags;		/* RXU_CREATE_* */
+	struct rxu_scheme *scheme;	/* RXU_ROLE_PROVIDER */
+	struct rxu_u2u *u2u;		/* RXU_ROLE_U2U_* */
+	atomic_t kick;			/* the other side pushed or popped */
+	u64 seen_epochs;		/* u2u: sum of the epochs at the last doorbell */
+
+	/* /proc/redox_uring */
+	struct list_head all_node;
+	u64 id;
+	pid_t pid;
 
 	struct file *mem_file;		/* owns the regions */
 	struct rxu_kring sq;		/* the kernel pops it (u2k) */
@@ -75,12 +98,43 @@ static inline bool rxu_is_bits32(const struct rxu_instance *inst)
 	return inst->create_flags & RXU_CREATE_BITS_32;
 }
 
+/* Does the owner pop the SQ (a provider's side) rather than the CQ? */
+static inline bool rxu_owner_pops_sq(const struct rxu_instance *inst)
+{
+	return inst->role == RXU_ROLE_PROVIDER ||
+	       inst->role == RXU_ROLE_U2U_PRODUCER;
+}
+
+/* The ring the owner pops: what ENTER waits for and poll() reports. */
+static inline struct rxu_kring *rxu_owner_pop_ring(struct rxu_instance *inst)
+{
+	return rxu_owner_pops_sq(inst) ? &inst->sq : &inst->cq;
+}
+
+static inline struct rxu_kring *rxu_owner_push_ring(struct rxu_instance *inst)
+{
+	return rxu_owner_pops_sq(inst) ? &inst->cq : &inst->sq;
+}
+
 extern const struct file_operations rxu_instance_fops;
 
+struct seq_file;
+
 struct rxu_instance *rxu_instance_alloc(void);
+void rxu_instance_free(struct rxu_instance *inst);
 struct file *rxu_instance_new_file(int o_flags);
 bool rxu_creation_allowed(void);
 void rxu_instance_notify(struct rxu_instance *inst);
+void rxu_instance_kick(struct rxu_instance *inst);
+void rxu_instance_show(struct seq_file *m);
+
+/* u2u.c */
+int rxu_u2u_attach(struct rxu_instance *inst, const char *name, size_t len);
+long rxu_u2u_recv(struct rxu_instance *inst, void __user *arg);
+s64 rxu_u2u_doorbell(struct rxu_instance *inst);
+void rxu_u2u_gone(struct rxu_instance *inst);
+bool rxu_is_u2u_instance_file(const struct file *file);
+struct file *rxu_u2u_pool_file(struct file *file);
 
 long rxu_enter(struct rxu_instance *inst, void __user *arg);
 

@@ -17,6 +17,7 @@
 
 #include "instance.h"
 #include "opdef.h"
+#include "procfs.h"
 
 #define RXU_MAX_ENTRIES_LIMIT	BIT(20)
 
@@ -64,17 +65,25 @@ static int __init rxu_init(void)
 	ret = rxu_opdef_init();
 	if (ret)
 		return ret;
+	ret = rxu_procfs_init();
+	if (ret)
+		return ret;
 	ret = misc_register(&rxu_misc);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", RXU_DEVICE_NAME, ret);
-		return ret;
+		goto err_remove_procfs;
 	}
 	return 0;
+
+err_remove_procfs:
+	rxu_procfs_exit();
+	return ret;
 }
 
 static void __exit rxu_exit(void)
 {
 	misc_deregister(&rxu_misc);
+	rxu_procfs_exit();
 }
 
 module_init(rxu_init);

@@ -4,8 +4,8 @@
  *
  * OPEN takes a Redox path: "name:rest" (a ':' before the first '/') names
  * a scheme, anything else is a Linux path.  "io_uring:" makes a new
- * instance, "event:" a new event queue; registered schemes come with a
- * later version (-ENODEV).
+ * instance, "event:" a new event queue; any other name is a registered
+ * scheme, to whose provider the OPEN goes (scheme.c), or -ENODEV.
  */
 #include <linux/fcntl.h>
 #include <linux/fdtable.h>
@@ -24,6 +24,7 @@
 #include "events.h"
 #include "instance.h"
 #include "opdef.h"
+#include "scheme.h"
 
 struct rxu_open {
 	int dirfd;		/* AT_FDCWD unless RXU_OPEN_AT */
@@ -64,16 +65,45 @@ int rxu_open_prep(struct rxu_req *req, const struct rxu_sqe *sqe)
 	return 0;
 }
 
+static bool rxu_is_name(const char *path, size_t name_len, const char *name)
+{
+	return name_len == strlen(name) && !memcmp(path, name, name_len);
+}
+
+/* "io_uring:" and "event:" (name_len counts the ':'), served here. */
+static bool rxu_is_kernel_scheme(const char *path, size_t name_len)
+{
+	return rxu_is_name(path, name_len, RXU_SCHEME_KERNEL) ||
+	       rxu_is_name(path, name_len, RXU_SCHEME_EVENT);
+}
+
 static struct file *rxu_open_scheme(const char *path, size_t name_len,
 				    int flags)
 {
-	if (name_len == strlen(RXU_SCHEME_KERNEL) &&
-	    !memcmp(path, RXU_SCHEME_KERNEL, name_len))
+	if (rxu_is_name(path, name_len, RXU_SCHEME_KERNEL))
 		return rxu_instance_new_file(flags);
-	if (name_len == strlen(RXU_SCHEME_EVENT) &&
-	    !memcmp(path, RXU_SCHEME_EVENT, name_len))
-		return rxu_evq_new_file(flags);
-	return ERR_PTR(-ENODEV);
+	return rxu_evq_new_file(flags);
+}
+
+/*
+ * A provider's scheme: the OPEN goes to it with what follows the ':',
+ * and completes in a later ENTER (-EIOCBQUEUED), or fails now.
+ */
+static s64 rxu_open_provided(struct rxu_req *req, const char *path,
+			     size_t name_len, const struct rxu_open *op)
+{
+	const char *rest = path + name_len + 1;
+	struct rxu_scheme *s;
+	s64 ret;
+
+	if (op->flags & O_PATH)
+		return -EINVAL;
+	s = rxu_scheme_lookup(path, name_len);
+	if (!s)
+		return -ENODEV;
+	ret = rxu_scheme_open(req, s, rest, strlen(rest), op->flags, op->mode);
+	rxu_scheme_put(s);
+	return ret;
 }
 
 static struct file *rxu_open_linux(int dirfd, const char *path, int flags,
@@ -102,7 +132,7 @@ s64 rxu_open(struct rxu_req *req)
 	struct rxu_open *op = rxu_req_cmd(req, struct rxu_open);
 	struct file *file;
 	char *path, *colon, *slash;
-	int fd;
+	s64 fd;
 
 	path = kmalloc(op->len + 1, GFP_KERNEL_ACCOUNT);
 	if (!path)
@@ -118,12 +148,17 @@ s64 rxu_open(struct rxu_req *req)
 		goto out_free_path;
 	}
 
+	colon = strchr(path, ':');
+	slash = strchr(path, '/');
+	if (colon && (!slash || colon < slash) &&
+	    !rxu_is_kernel_scheme(path, colon - path + 1)) {
+		fd = rxu_open_provided(req, path, colon - path, op);
+		goto out_free_path;
+	}
+
 	fd = get_unused_fd_flags(op->flags & O_CLOEXEC);
 	if (fd < 0)
 		goto out_free_path;
-
-	colon = strchr(path, ':');
-	slash = strchr(path, '/');
 	if (colon && (!slash || colon < slash))
 		file = rxu_open_scheme(path, colon - path + 1, op->flags);
 	else
@@ -203,6 +238,8 @@ s64 rxu_close_range(struct rxu_req *req)
 struct rxu_dup {
 	int fd;
 	bool param;
+	u64 addr;
+	u64 len;
 };
 
 int rxu_dup_prep(struct rxu_req *req, const struct rxu_sqe *sqe)
@@ -219,7 +256,23 @@ int rxu_dup_prep(struct rxu_req *req, const struct rxu_sqe *sqe)
 		return -EINVAL;
 	if (dup->param && (!sqe->len || sqe->len > RXU_DUP_PARAM_MAX))
 		return -EINVAL;
+	dup->addr = sqe->addr;
+	dup->len = sqe->len;
 	return 0;
+}
+
+/* DUP with parameter bytes: what the file makes of them. */
+static struct file *rxu_dup_param(struct rxu_dup *dup, struct file *file)
+{
+	char param[RXU_DUP_PARAM_MAX];
+
+	if (copy_from_user(param, u64_to_user_ptr(dup->addr), dup->len))
+		return ERR_PTR(-EFAULT);
+	if (rxu_is_u2u_instance_file(file) &&
+	    dup->len == strlen(RXU_DUP_PARAM_POOL) &&
+	    !memcmp(param, RXU_DUP_PARAM_POOL, dup->len))
+		return rxu_u2u_pool_file(file);
+	return ERR_PTR(-EINVAL);
 }
 
 s64 rxu_dup(struct rxu_req *req)
@@ -231,13 +284,23 @@ s64 rxu_dup(struct rxu_req *req)
 	file = fget(dup->fd);
 	if (!file)
 		return -EBADF;
-	/*
-	 * Parameters ask a file for a new kind of handle (a pool of a u2u
-	 * instance); no file understands one in this version.
-	 */
+	/* A scheme's handle is duplicated by its provider. */
+	if (rxu_is_scheme_file(file)) {
+		s64 ret = rxu_scheme_dup(req, file, dup->param ?
+					 u64_to_user_ptr(dup->addr) : NULL,
+					 dup->param ? dup->len : 0);
+
+		fput(file);
+		return ret;
+	}
+	/* Parameters ask a file for a new kind of handle (a u2u pool). */
 	if (dup->param) {
-		fd = -EINVAL;
-		goto out_fput;
+		struct file *made = rxu_dup_param(dup, file);
+
+		fput(file);
+		if (IS_ERR(made))
+			return PTR_ERR(made);
+		file = made;
 	}
 	fd = get_unused_fd_flags(0);
 	if (fd < 0)

@@ -11,6 +11,7 @@
 #include <uapi/linux/redox_uring.h>
 
 #include "opdef.h"
+#include "scheme.h"
 
 struct rxu_fileop {
 	int fd;
@@ -42,7 +43,11 @@ s64 rxu_seek(struct rxu_req *req)
 	file = fget(f->fd);
 	if (!file)
 		return -EBADF;
-	ret = vfs_llseek(file, f->offset, f->flags);
+	if (rxu_is_scheme_file(file))
+		ret = rxu_scheme_simple(req, file, RXU_OP_SEEK, f->flags,
+					f->offset);
+	else
+		ret = vfs_llseek(file, f->offset, f->flags);
 	fput(file);
 	return ret;
 }
@@ -99,6 +104,13 @@ s64 rxu_fstat(struct rxu_req *req)
 	file = fget(f->fd);
 	if (!file)
 		return -EBADF;
+	if (rxu_is_scheme_file(file)) {
+		s64 sret = rxu_scheme_fstat(req, file, f->addr,
+					    sizeof(struct stat));
+
+		fput(file);
+		return sret;
+	}
 	ret = vfs_getattr(&file->f_path, &ks, STATX_BASIC_STATS,
 			  AT_STATX_SYNC_AS_STAT);
 	fput(file);
@@ -131,6 +143,13 @@ s64 rxu_fsync(struct rxu_req *req)
 	file = fget(f->fd);
 	if (!file)
 		return -EBADF;
+	if (rxu_is_scheme_file(file)) {
+		s64 sret = rxu_scheme_simple(req, file, RXU_OP_FSYNC, f->flags,
+					     0);
+
+		fput(file);
+		return sret;
+	}
 	ret = vfs_fsync(file, f->flags & RXU_FSYNC_DATASYNC);
 	fput(file);
 	return ret;
@@ -164,6 +183,15 @@ s64 rxu_ftruncate(struct rxu_req *req)
 	file = fget(f->fd);
 	if (!file)
 		return -EBADF;
+	if (rxu_is_scheme_file(file)) {
+		s64 sret = -EINVAL;
+
+		if (file->f_mode & FMODE_WRITE)
+			sret = rxu_scheme_simple(req, file, RXU_OP_FTRUNCATE,
+						 0, f->offset);
+		fput(file);
+		return sret;
+	}
 	inode = file_inode(file);
 	if (!S_ISREG(inode->i_mode) || !(file->f_mode & FMODE_WRITE))
 		ret = -EINVAL;

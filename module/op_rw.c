@@ -23,6 +23,7 @@
 #include "compat.h"
 #include "events.h"
 #include "opdef.h"
+#include "scheme.h"
 
 struct rxu_rw {
 	int fd;
@@ -223,6 +224,12 @@ s64 rxu_rw(struct rxu_req *req)
 	ret = rxu_rw_check(rw, file);
 	if (ret)
 		goto out_fput;
+	/* A scheme's file: its provider does the op, later. */
+	if (rxu_is_scheme_file(file)) {
+		ret = rxu_scheme_rw(req, file, req->opcode, rw->addr, rw->len,
+				    rw->pos);
+		goto out_fput;
+	}
 	events = rxu_rw_wait_events(file, rw->write);
 	if (!events) {
 		ret = rxu_rw_do(rw, file, 0);

@@ -29,6 +29,7 @@ static const unsigned long rxu_region_pgoff[RXU_NR_REGIONS] = {
 	[RXU_REGION_SQ_ENTRIES]	= RXU_OFF_SQ_ENTRIES >> PAGE_SHIFT,
 	[RXU_REGION_CQ_HEADER]	= RXU_OFF_CQ_HEADER >> PAGE_SHIFT,
 	[RXU_REGION_CQ_ENTRIES]	= RXU_OFF_CQ_ENTRIES >> PAGE_SHIFT,
+	[RXU_REGION_SCHEME_DATA] = RXU_OFF_SCHEME_DATA >> PAGE_SHIFT,
 };
 
 static void rxu_region_free(struct rxu_region *r)
@@ -95,8 +96,8 @@ static const struct file_operations rxu_mem_fops = {
  */
 static const struct vm_operations_struct rxu_region_vm_ops = {};
 
-/* Allocate the four regions and the memory file that owns them. */
-struct file *rxu_mem_create(const size_t size[RXU_NR_REGIONS],
+/* Allocate the four ring regions and the memory file that owns them. */
+struct file *rxu_mem_create(const size_t size[RXU_NR_RING_REGIONS],
 			    struct rxu_mem **memp)
 {
 	struct rxu_mem *mem;
@@ -106,7 +107,7 @@ struct file *rxu_mem_create(const size_t size[RXU_NR_REGIONS],
 	mem = kzalloc(sizeof(*mem), GFP_KERNEL_ACCOUNT);
 	if (!mem)
 		return ERR_PTR(-ENOMEM);
-	for (i = 0; i < RXU_NR_REGIONS; i++) {
+	for (i = 0; i < RXU_NR_RING_REGIONS; i++) {
 		ret = rxu_region_alloc(&mem->region[i], size[i]);
 		if (ret)
 			goto err_free_regions;
@@ -125,6 +126,23 @@ err_free_regions:
 		rxu_region_free(&mem->region[i]);
 	kfree(mem);
 	return ERR_PTR(ret);
+}
+
+/*
+ * Add region id (not a ring's) to a memory file; its kernel address, or
+ * an ERR_PTR.  Serialised with ->mmap by the instance's state_lock.
+ */
+void *rxu_mem_add_region(struct file *mem_file, enum rxu_region_id id,
+			 size_t size)
+{
+	struct rxu_mem *mem = mem_file->private_data;
+	struct rxu_region *r = &mem->region[id];
+	int ret;
+
+	if (r->nr_pages)
+		return ERR_PTR(-EBUSY);
+	ret = rxu_region_alloc(r, size);
+	return ret ? ERR_PTR(ret) : r->vaddr;
 }
 
 /* Which region an mmap offset names, or -EINVAL. */
@@ -151,6 +169,8 @@ int rxu_region_mmap(struct file *mem_file, enum rxu_region_id id,
 	unsigned long nr = r->nr_pages;
 	int ret;
 
+	if (!nr)
+		return -EINVAL;	/* not there: a data region of no provider */
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (vma_pages(vma) != nr)

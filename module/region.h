@@ -8,12 +8,17 @@ struct file;
 struct page;
 struct vm_area_struct;
 
-/* The four regions of an instance, in RXU_OFF_* order. */
+/*
+ * The four ring regions of an instance, in RXU_OFF_* order, and a
+ * provider's data region, which exists from its ATTACH on.
+ */
 enum rxu_region_id {
 	RXU_REGION_SQ_HEADER,
 	RXU_REGION_SQ_ENTRIES,
 	RXU_REGION_CQ_HEADER,
 	RXU_REGION_CQ_ENTRIES,
+	RXU_NR_RING_REGIONS,
+	RXU_REGION_SCHEME_DATA = RXU_NR_RING_REGIONS,
 	RXU_NR_REGIONS,
 };
 
@@ -34,8 +39,10 @@ struct rxu_mem {
 	struct rxu_region region[RXU_NR_REGIONS];
 };
 
-struct file *rxu_mem_create(const size_t size[RXU_NR_REGIONS],
+struct file *rxu_mem_create(const size_t size[RXU_NR_RING_REGIONS],
 			    struct rxu_mem **memp);
+void *rxu_mem_add_region(struct file *mem_file, enum rxu_region_id id,
+			 size_t size);
 int rxu_region_id(unsigned long pgoff);
 int rxu_region_mmap(struct file *mem_file, enum rxu_region_id id,
 		    struct vm_area_struct *vma);

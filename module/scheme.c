@@ -1,0 +1,1357 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Schemes (ABI.md section 7): a userspace provider serves the namespace
+ * "NAME:" through an instance attached as ":NAME", on which the kernel
+ * is the consumer: it pushes SQEs into the provider's SQ and pops its CQ.
+ *
+ * A request (struct rxu_sreq) is made by a consumer: a syscall on a
+ * scheme file (read(2), lseek(2) ...) or a ring op (OPEN of "NAME:rest",
+ * READ of a scheme fd ...).  It gets a tag (its id in s->reqs, the SQE's
+ * user_data), its bytes in the data region, and waits in s->queue until
+ * the provider's SQ has a slot.  The provider answers with a CQE and
+ * rings its doorbell (ENTER), on which the kernel pops the CQ, matches
+ * each CQE to its request by tag and hands the result to the request's
+ * issuer: a sleeping syscall (completion) or a ring (its ready list).
+ * Whatever needs the consumer's context (copying data out, installing an
+ * fd) is done by the issuer in its own context.
+ *
+ * The data region is the provider's: it is mapped at RXU_OFF_SCHEME_DATA
+ * and the SQE's addr is an offset in it.  The kernel hands it out in
+ * granules, a request's worth at a time, and a request waits
+ * (interruptibly) while it is full: that is the back-pressure.
+ *
+ * Locking: rxu_schemes_lock (mutex) guards the registry.  s->lock (a
+ * spinlock, process context only) guards each request's state, s->queue,
+ * the data bitmap, s->files and the readiness of each file, and s->inst
+ * while the scheme lives: pushing into the provider's SQ happens under it
+ * from any consumer.  The provider's submit_lock makes its ENTER the
+ * single popper of its CQ.  Under s->lock we take wait queue locks and a
+ * consumer instance's ready_lock (to hand it a result), never the reverse.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/bitmap.h>
+#include <linux/completion.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/refcount.h>
+#include <linux/sched/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/stat.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <linux/xarray.h>
+#include <uapi/linux/redox_uring.h>
+
+#include "compat.h"
+#include "events.h"
+#include "instance.h"
+#include "scheme.h"
+
+#define RXU_SCHEME_NAME_MAX	64
+#define RXU_DATA_GRANULE	512
+#define RXU_SCHEME_IO_MAX	SZ_256K	/* data bytes of one round trip */
+
+static LIST_HEAD(rxu_schemes);
+static DEFINE_MUTEX(rxu_schemes_lock);
+
+struct rxu_scheme {
+	struct kref ref;
+	struct list_head node;		/* rxu_schemes, while registered */
+	spinlock_t lock;
+	bool dead;			/* the provider went away */
+	struct rxu_instance *inst;	/* the provider; NULL once dead */
+	pid_t pid;			/* who registered it */
+	struct list_head queue;		/* requests waiting for an SQ slot */
+	struct xarray reqs;		/* tag -> request, queued or sent */
+	u32 next_tag;
+	struct list_head files;		/* open scheme files */
+	u64 nr_files;
+	u64 garbage;			/* CQEs that matched no request */
+
+	/* the data region (a reference on the provider's memory file) */
+	struct file *mem_file;
+	void *data;
+	unsigned long *map;		/* granules in use */
+	unsigned int nr_granules;
+	size_t io_max;			/* bytes one request may move */
+	wait_queue_head_t data_wq;	/* requests waiting for room */
+
+	size_t name_len;
+	char name[RXU_SCHEME_NAME_MAX];
+};
+
+enum rxu_sreq_state {
+	RXU_SREQ_NEW,		/* being built by its issuer */
+	RXU_SREQ_QUEUED,	/* on s->queue, waiting for an SQ slot */
+	RXU_SREQ_SENT,		/* in the provider's SQ or being served */
+	RXU_SREQ_DONE,		/* answered, or failed */
+};
+
+struct rxu_sfile;
+
+struct rxu_sreq {
+	struct list_head node;		/* s->queue; a private list at death */
+	struct rxu_scheme *scheme;	/* a reference */
+	refcount_t ref;			/* the issuer's, and the scheme's */
+	u32 tag;
+	enum rxu_sreq_state state;	/* under s->lock */
+	bool abandoned;			/* the issuer left; under s->lock */
+	struct rxu_sqe sqe;		/* what the provider gets */
+	unsigned int data_first;	/* granules held, or none */
+	unsigned int data_count;
+
+	/* the answer */
+	s64 status;
+	u64 extra;
+	struct file *passed;		/* OPEN/DUP: the file for the new fd */
+
+	/* the issuer */
+	struct completion done;		/* a syscall sleeps on it */
+	struct rxu_async *async;	/* or a ring is handed the result */
+	struct rxu_sfile *sf;		/* the file it is for, if any */
+	int oflags;			/* OPEN/DUP: flags of the new file */
+	u64 uaddr;			/* READ/FSTAT: where the data goes */
+	u64 ulen;
+	bool vectored;
+};
+
+/* A consumer's file of (scheme, handle). */
+struct rxu_sfile {
+	struct rxu_scheme *scheme;	/* a reference */
+	u64 handle;
+	struct list_head node;		/* s->files */
+	wait_queue_head_t wq;		/* poll(2) and watchers */
+	u32 ready;			/* RXU_EVENT_*; under s->lock */
+};
+
+static const struct file_operations rxu_sfile_fops;
+
+/* ------------------------------------------------------------------ */
+/* Module parameters                                                   */
+/* ------------------------------------------------------------------ */
+
+unsigned int rxu_scheme_data_size = SZ_1M;
+int rxu_scheme_gid = -1;
+
+static int rxu_set_data_size(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint(val, 0, &n);
+	if (ret)
+		return ret;
+	if (n < SZ_64K || n > SZ_256M || n % PAGE_SIZE)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, n);
+	return 0;
+}
+
+static const struct kernel_param_ops rxu_data_size_ops = {
+	.set	= rxu_set_data_size,
+	.get	= param_get_uint,
+};
+
+module_param_cb(scheme_data_size, &rxu_data_size_ops, &rxu_scheme_data_size,
+		0644);
+MODULE_PARM_DESC(scheme_data_size,
+		 "Bytes of a scheme's data region, for schemes registered later (multiple of the page size, 64 KiB to 256 MiB, default 1 MiB)");
+module_param_named(scheme_gid, rxu_scheme_gid, int, 0644);
+MODULE_PARM_DESC(scheme_gid,
+		 "Group whose members may register schemes, besides CAP_SYS_ADMIN (default -1: CAP_SYS_ADMIN only)");
+
+/* ------------------------------------------------------------------ */
+/* Registry                                                            */
+/* ------------------------------------------------------------------ */
+
+static void rxu_scheme_release(struct kref *ref)
+{
+	struct rxu_scheme *s = container_of(ref, struct rxu_scheme, ref);
+
+	WARN_ON_ONCE(!xa_empty(&s->reqs));
+	xa_destroy(&s->reqs);
+	bitmap_free(s->map);
+	fput(s->mem_file);
+	kfree(s);
+	module_put(THIS_MODULE);
+}
+
+void rxu_scheme_put(struct rxu_scheme *s)
+{
+	kref_put(&s->ref, rxu_scheme_release);
+}
+
+static struct rxu_scheme *rxu_scheme_find(const char *name, size_t len)
+{
+	struct rxu_scheme *s;
+
+	lockdep_assert_held(&rxu_schemes_lock);
+	list_for_each_entry(s, &rxu_schemes, node)
+		if (s->name_len == len && !memcmp(s->name, name, len))
+			return s;
+	return NULL;
+}
+
+/* The live scheme NAME (name without its ':'), with a reference. */
+struct rxu_scheme *rxu_scheme_lookup(const char *name, size_t len)
+{
+	struct rxu_scheme *s;
+
+	mutex_lock(&rxu_schemes_lock);
+	s = rxu_scheme_find(name, len);
+	if (s)
+		kref_get(&s->ref);
+	mutex_unlock(&rxu_schemes_lock);
+	return s;
+}
+
+static bool rxu_may_register(void)
+{
+	int gid = READ_ONCE(rxu_scheme_gid);
+
+	if (capable(CAP_SYS_ADMIN))
+		return true;
+	return gid >= 0 && in_group_p(make_kgid(current_user_ns(), gid));
+}
+
+static bool rxu_scheme_name_ok(const char *name, size_t len)
+{
+	return len && len <= RXU_SCHEME_NAME_MAX && !memchr(name, ':', len) &&
+	       !memchr(name, '/', len) && !memchr(name, '\0', len);
+}
+
+/*
+ * ATTACH ":NAME": inst becomes the provider of NAME.  Called with its
+ * state_lock held, all four regions mapped; the data region is added to
+ * its memory file here, for the provider to map next.
+ */
+int rxu_scheme_register(struct rxu_instance *inst, const char *name,
+			size_t len)
+{
+	size_t size = READ_ONCE(rxu_scheme_data_size);
+	struct rxu_scheme *s;
+	int ret;
+
+	if (!rxu_scheme_name_ok(name, len))
+		return -EINVAL;
+	if (!rxu_may_register())
+		return -EPERM;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return -ENOMEM;
+	kref_init(&s->ref);
+	spin_lock_init(&s->lock);
+	INIT_LIST_HEAD(&s->queue);
+	INIT_LIST_HEAD(&s->files);
+	xa_init_flags(&s->reqs, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	init_waitqueue_head(&s->data_wq);
+	memcpy(s->name, name, len);
+	s->name_len = len;
+	s->inst = inst;
+	s->pid = task_tgid_vnr(current);
+	s->nr_granules = size / RXU_DATA_GRANULE;
+	s->io_max = min_t(size_t, RXU_SCHEME_IO_MAX, size / 2);
+	s->map = bitmap_zalloc(s->nr_granules, GFP_KERNEL_ACCOUNT);
+	if (!s->map) {
+		ret = -ENOMEM;
+		goto err_free_scheme;
+	}
+	s->data = rxu_mem_add_region(inst->mem_file, RXU_REGION_SCHEME_DATA,
+				     size);
+	if (IS_ERR(s->data)) {
+		ret = PTR_ERR(s->data);
+		goto err_free_map;
+	}
+	s->mem_file = get_file(inst->mem_file);
+
+	mutex_lock(&rxu_schemes_lock);
+	if (rxu_scheme_find(name, len)) {
+		mutex_unlock(&rxu_schemes_lock);
+		ret = -EEXIST;
+		goto err_put_mem;
+	}
+	/* Scheme files and requests may outlive the provider's fd. */
+	__module_get(THIS_MODULE);
+	list_add_tail(&s->node, &rxu_schemes);
+	inst->scheme = s;
+	mutex_unlock(&rxu_schemes_lock);
+	return 0;
+
+err_put_mem:
+	fput(s->mem_file);
+err_free_map:
+	bitmap_free(s->map);
+err_free_scheme:
+	kfree(s);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* The data region                                                     */
+/* ------------------------------------------------------------------ */
+
+static int rxu_data_try(struct rxu_scheme *s, unsigned int count,
+			unsigned int *first)
+{
+	unsigned long idx;
+	int ret = 0;
+
+	spin_lock(&s->lock);
+	if (s->dead) {
+		ret = -EIO;
+	} else {
+		idx = bitmap_find_next_zero_area(s->map, s->nr_granules, 0,
+						 count, 0);
+		if (idx >= s->nr_granules) {
+			ret = -ENOSPC;
+		} else {
+			bitmap_set(s->map, idx, count);
+			*first = idx;
+		}
+	}
+	spin_unlock(&s->lock);
+	return ret;
+}
+
+/* Worth trying again: count granules free in a row, or the scheme died. */
+static bool rxu_data_room(struct rxu_scheme *s, unsigned int count)
+{
+	unsigned long idx;
+
+	spin_lock(&s->lock);
+	idx = s->dead ? 0 : bitmap_find_next_zero_area(s->map, s->nr_granules,
+						       0, count, 0);
+	spin_unlock(&s->lock);
+	return idx < s->nr_granules;
+}
+
+/* Room for len bytes (len <= s->io_max): wait for it, or -EINTR/-EIO. */
+static int rxu_sreq_data(struct rxu_sreq *r, size_t len)
+{
+	struct rxu_scheme *s = r->scheme;
+	unsigned int count = DIV_ROUND_UP(len, RXU_DATA_GRANULE);
+	unsigned int first = 0;
+	int ret;
+
+	if (!count)
+		return 0;
+	for (;;) {
+		ret = rxu_data_try(s, count, &first);
+		if (ret != -ENOSPC)
+			break;
+		/* Room comes back as requests are answered and taken. */
+		if (wait_event_interruptible(s->data_wq,
+					     rxu_data_room(s, count)))
+			return -EINTR;
+	}
+	if (ret)
+		return ret;
+	r->data_first = first;
+	r->data_count = count;
+	r->sqe.addr = (u64)first * RXU_DATA_GRANULE;
+	return 0;
+}
+
+static void *rxu_sreq_buf(const struct rxu_sreq *r)
+{
+	return r->scheme->data + (size_t)r->data_first * RXU_DATA_GRANULE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                            */
+/* ------------------------------------------------------------------ */
+
+static struct rxu_sreq *rxu_sreq_new(struct rxu_scheme *s, u8 opcode)
+{
+	struct rxu_sreq *r;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return NULL;
+	kref_get(&s->ref);
+	r->scheme = s;
+	refcount_set(&r->ref, 1);
+	init_completion(&r->done);
+	r->sqe.opcode = opcode;
+	return r;
+}
+
+static void rxu_sreq_put(struct rxu_sreq *r)
+{
+	struct rxu_scheme *s = r->scheme;
+
+	if (!refcount_dec_and_test(&r->ref))
+		return;
+	if (r->data_count) {
+		spin_lock(&s->lock);
+		bitmap_clear(s->map, r->data_first, r->data_count);
+		spin_unlock(&s->lock);
+		wake_up(&s->data_wq);
+	}
+	if (r->passed)
+		fput(r->passed);
+	rxu_scheme_put(s);
+	kfree(r);
+}
+
+/* Write one SQE into the provider's SQ slot idx. */
+static void rxu_write_sqe(struct rxu_instance *inst, u64 idx,
+			  const struct rxu_sqe *sqe)
+{
+	if (rxu_is_bits32(inst)) {
+		struct rxu_sqe32 *e = rxu_kring_slot(&inst->sq, idx);
+
+		WRITE_ONCE(e->opcode, sqe->opcode);
+		WRITE_ONCE(e->flags, 0);
+		WRITE_ONCE(e->priority, 0);
+		WRITE_ONCE(e->syscall_flags, sqe->syscall_flags);
+		WRITE_ONCE(e->fd, (u32)sqe->fd);
+		WRITE_ONCE(e->len, (u32)sqe->len);
+		WRITE_ONCE(e->user_data, (u32)sqe->user_data);
+		WRITE_ONCE(e->addr, (u32)sqe->addr);
+		WRITE_ONCE(e->offset, sqe->offset);
+	} else {
+		struct rxu_sqe64 *e = rxu_kring_slot(&inst->sq, idx);
+
+		WRITE_ONCE(e->opcode, sqe->opcode);
+		WRITE_ONCE(e->flags, 0);
+		WRITE_ONCE(e->priority, 0);
+		WRITE_ONCE(e->syscall_flags, sqe->syscall_flags);
+		WRITE_ONCE(e->fd, sqe->fd);
+		WRITE_ONCE(e->len, sqe->len);
+		WRITE_ONCE(e->user_data, sqe->user_data);
+		WRITE_ONCE(e->addr, sqe->addr);
+		WRITE_ONCE(e->offset, sqe->offset);
+		WRITE_ONCE(e->additional1, sqe->additional1);
+		WRITE_ONCE(e->additional2, sqe->additional2);
+	}
+}
+
+/*
+ * Move queued requests into the provider's SQ while it has room, and
+ * wake the provider if any went.  Under s->lock, scheme alive.  A broken
+ * SQ header leaves them queued: the provider's ENTER reports it.
+ */
+static void rxu_scheme_flush(struct rxu_scheme *s)
+{
+	struct rxu_instance *inst = s->inst;
+	struct rxu_kring_pos pos;
+	struct rxu_sreq *r, *tmp;
+	u64 count = 0;
+
+	lockdep_assert_held(&s->lock);
+	if (list_empty(&s->queue) || rxu_kring_push_pos(&inst->sq, &pos))
+		return;
+	list_for_each_entry_safe(r, tmp, &s->queue, node) {
+		if (pos.avail + count >= inst->sq.n)
+			break;
+		rxu_write_sqe(inst, pos.tail + count, &r->sqe);
+		list_del_init(&r->node);
+		r->state = RXU_SREQ_SENT;
+		count++;
+	}
+	if (!count)
+		return;
+	rxu_kring_push_commit(&inst->sq, pos.tail, count);
+	/* Its ENTER and its IO_URING watchers: SQEs to pop. */
+	rxu_instance_kick(inst);
+}
+
+/*
+ * Give r (built: opcode, fields, data) a tag and queue it for the
+ * provider.  The scheme takes a reference on r until it answers.
+ */
+static int rxu_sreq_submit(struct rxu_sreq *r)
+{
+	struct rxu_scheme *s = r->scheme;
+	int ret;
+
+	ret = xa_alloc_cyclic(&s->reqs, &r->tag, r, XA_LIMIT(1, U32_MAX),
+			      &s->next_tag, GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
+		return ret;
+	r->sqe.user_data = r->tag;
+	spin_lock(&s->lock);
+	if (s->dead) {
+		xa_erase(&s->reqs, r->tag);
+		spin_unlock(&s->lock);
+		return -EIO;
+	}
+	refcount_inc(&r->ref);
+	r->state = RXU_SREQ_QUEUED;
+	list_add_tail(&r->node, &s->queue);
+	rxu_scheme_flush(s);
+	spin_unlock(&s->lock);
+	return 0;
+}
+
+/* Hand a finished request to its issuer; under s->lock. */
+static void rxu_sreq_notify(struct rxu_sreq *r)
+{
+	if (r->async)
+		rxu_async_wake(r->async);
+	else
+		complete(&r->done);
+}
+
+/*
+ * r is answered (or failed): off the books, result recorded, issuer told.
+ * Under s->lock.  If the issuer left, nobody takes the result, and what
+ * it holds (a file, whose release closes the handle) goes when r is put.
+ */
+static void rxu_sreq_finish(struct rxu_sreq *r, s64 status, u64 extra,
+			    struct file *passed)
+{
+	struct rxu_scheme *s = r->scheme;
+	u8 op = r->sqe.opcode;
+
+	lockdep_assert_held(&s->lock);
+	if (r->state == RXU_SREQ_QUEUED)
+		list_del_init(&r->node);
+	xa_erase(&s->reqs, r->tag);
+	r->state = RXU_SREQ_DONE;
+	r->status = status;
+	r->extra = extra;
+	r->passed = passed;
+	if (r->abandoned)
+		return;
+	/* A handle that would block is no longer ready for that. */
+	if (r->sf && status == -EAGAIN) {
+		if (op == RXU_OP_READ || op == RXU_OP_PREAD)
+			r->sf->ready &= ~RXU_EVENT_READ;
+		else if (op == RXU_OP_WRITE || op == RXU_OP_PWRITE)
+			r->sf->ready &= ~RXU_EVENT_WRITE;
+	}
+	rxu_sreq_notify(r);
+}
+
+/* Close a handle at the provider; nobody waits for the answer. */
+static void rxu_scheme_close_handle(struct rxu_scheme *s, u64 handle)
+{
+	struct rxu_sreq *r;
+
+	r = rxu_sreq_new(s, RXU_OP_CLOSE);
+	if (!r)
+		return;
+	r->sqe.fd = handle;
+	r->abandoned = true;
+	rxu_sreq_submit(r);
+	rxu_sreq_put(r);
+}
+
+/* The issuer gives r up (a signal, its ring closing); drops its reference. */
+static void rxu_sreq_abandon(struct rxu_sreq *r)
+{
+	struct rxu_scheme *s = r->scheme;
+	bool unqueued = false;
+
+	spin_lock(&s->lock);
+	switch (r->state) {
+	case RXU_SREQ_QUEUED:
+		/* Never sent: as if never made. */
+		list_del_init(&r->node);
+		xa_erase(&s->reqs, r->tag);
+		r->state = RXU_SREQ_DONE;
+		r->status = -EINTR;
+		unqueued = true;
+		break;
+	case RXU_SREQ_SENT:
+		r->abandoned = true;	/* the answer cleans up */
+		break;
+	default:
+		/* Answered, never taken: what it made goes with it. */
+		break;
+	}
+	spin_unlock(&s->lock);
+	if (unqueued)
+		rxu_sreq_put(r);	/* the scheme's reference */
+	rxu_sreq_put(r);
+}
+
+/*
+ * Submit r and sleep until it is answered: 0 (the answer is in r), or
+ * -errno and r is gone (a signal: -EINTR; a dead scheme: -EIO).
+ */
+static int rxu_sreq_call(struct rxu_sreq *r)
+{
+	int ret;
+
+	ret = rxu_sreq_submit(r);
+	if (ret) {
+		rxu_sreq_put(r);
+		return ret;
+	}
+	if (wait_for_completion_interruptible(&r->done)) {
+		rxu_sreq_abandon(r);
+		return -EINTR;
+	}
+	return 0;
+}
+
+/* A CQE status as a signed result; a 32-bit ring's errors sign-extend. */
+static s64 rxu_cqe_status(u64 raw, bool bits32)
+{
+	if (bits32) {
+		u32 v = raw;
+
+		return v >= (u32)-MAX_ERRNO ? (s64)(s32)v : (s64)v;
+	}
+	if (raw >= (u64)-MAX_ERRNO)
+		return (s64)raw;
+	/* Neither an error nor a plausible result. */
+	return (s64)raw < 0 ? -EIO : (s64)raw;
+}
+
+/* Is status a sane answer to r?  It, or -EIO for a provider's garbage. */
+static s64 rxu_sreq_check(const struct rxu_sreq *r, s64 status, bool passed)
+{
+	u8 op = r->sqe.opcode;
+
+	if (passed && op != RXU_OP_OPEN && op != RXU_OP_DUP)
+		return -EIO;
+	if (status < 0)
+		return status;
+	switch (op) {
+	case RXU_OP_READ:
+	case RXU_OP_PREAD:
+	case RXU_OP_WRITE:
+	case RXU_OP_PWRITE:
+		return (u64)status <= r->sqe.len ? status : -EIO;
+	case RXU_OP_FSTAT:
+	case RXU_OP_FSYNC:
+	case RXU_OP_FTRUNCATE:
+	case RXU_OP_CLOSE:
+	case RXU_OP_RECV_IORING:
+		return status ? -EIO : 0;
+	default:
+		return status;
+	}
+}
+
+/* EVENT CQE: handle is ready for mask (RXU_EVENT_READ/WRITE). */
+static void rxu_scheme_event(struct rxu_scheme *s, u64 handle, u64 mask)
+{
+	u32 ev = mask & (RXU_EVENT_READ | RXU_EVENT_WRITE);
+	struct rxu_sfile *sf;
+	__poll_t key = 0;
+
+	if (ev & RXU_EVENT_READ)
+		key |= EPOLLIN | EPOLLRDNORM;
+	if (ev & RXU_EVENT_WRITE)
+		key |= EPOLLOUT | EPOLLWRNORM;
+	spin_lock(&s->lock);
+	if (!ev || mask != ev)
+		s->garbage++;
+	list_for_each_entry(sf, &s->files, node) {
+		if (sf->handle != handle || !ev)
+			continue;
+		WRITE_ONCE(sf->ready, sf->ready | ev);
+		wake_up_poll(&sf->wq, key);
+	}
+	spin_unlock(&s->lock);
+}
+
+static struct file *rxu_sfile_new(struct rxu_scheme *s, u64 handle,
+				  int oflags);
+
+/*
+ * The file an OPEN or DUP answer stands for: a passed file of the
+ * provider (we run in its ENTER, so status is its fd), or a new scheme
+ * file for the handle.  Made now, before a later EVENT CQE of the same
+ * doorbell names the handle; only the fd waits for the consumer.
+ */
+static struct file *rxu_answer_file(struct rxu_scheme *s, s64 *status,
+				    bool pass, int oflags)
+{
+	struct file *file;
+
+	if (pass) {
+		file = *status <= INT_MAX ? fget(*status) : NULL;
+		if (!file)
+			*status = -EIO;
+		return file;
+	}
+	file = rxu_sfile_new(s, *status, oflags);
+	if (IS_ERR(file)) {
+		rxu_scheme_close_handle(s, *status);
+		*status = PTR_ERR(file);
+		return NULL;
+	}
+	return file;
+}
+
+/* One CQE of the provider: to the request it answers, or dropped. */
+static void rxu_scheme_answer(struct rxu_scheme *s, const struct rxu_cqe_k *c,
+			      bool bits32)
+{
+	bool pass = c->flags & RXU_CQE_PASS_FD;
+	struct file *file = NULL;
+	struct rxu_sreq *r;
+	s64 status;
+	int oflags;
+	u8 op;
+
+	if (c->flags & RXU_CQE_EVENT) {
+		rxu_scheme_event(s, c->user_data, c->flags >> RXU_CQE_EVENT_SHIFT);
+		return;
+	}
+	status = rxu_cqe_status(c->status, bits32);
+	if (c->flags & ~(u64)RXU_CQE_PASS_FD)
+		status = -EIO;
+
+	spin_lock(&s->lock);
+	r = c->user_data <= U32_MAX ? xa_load(&s->reqs, c->user_data) : NULL;
+	if (!r || r->state != RXU_SREQ_SENT) {
+		s->garbage++;
+		spin_unlock(&s->lock);
+		return;
+	}
+	op = r->sqe.opcode;
+	oflags = r->oflags;
+	status = rxu_sreq_check(r, status, pass);
+	spin_unlock(&s->lock);
+
+	/*
+	 * r stays SENT meanwhile: only this ENTER (under the provider's
+	 * submit_lock) answers it, and the provider cannot go away during
+	 * it.  Its issuer may abandon it, which only sets a flag.
+	 */
+	if ((op == RXU_OP_OPEN || op == RXU_OP_DUP) && status >= 0)
+		file = rxu_answer_file(s, &status, pass, oflags);
+
+	spin_lock(&s->lock);
+	rxu_sreq_finish(r, status, c->extra, file);
+	spin_unlock(&s->lock);
+	rxu_sreq_put(r);	/* the scheme's reference */
+}
+
+static void rxu_read_cqe(const struct rxu_instance *inst, u64 idx,
+			 struct rxu_cqe_k *c)
+{
+	if (rxu_is_bits32(inst)) {
+		const struct rxu_cqe32 *e = rxu_kring_slot(&inst->cq, idx);
+
+		c->user_data = READ_ONCE(e->user_data);
+		c->status = READ_ONCE(e->status);
+		c->flags = READ_ONCE(e->flags);
+		c->extra = READ_ONCE(e->extra);
+	} else {
+		const struct rxu_cqe64 *e = rxu_kring_slot(&inst->cq, idx);
+
+		c->user_data = READ_ONCE(e->user_data);
+		c->status = READ_ONCE(e->status);
+		c->flags = READ_ONCE(e->flags);
+		c->extra = READ_ONCE(e->extra);
+	}
+}
+
+/*
+ * One round of the provider's ENTER: take its answers, send what waits,
+ * and say how many SQEs it has to pop (or -EIO for a broken header).
+ */
+s64 rxu_scheme_submit(struct rxu_instance *inst)
+{
+	struct rxu_scheme *s = inst->scheme;
+	struct rxu_kring_pos pos;
+	struct rxu_cqe_k c;
+	u64 i;
+	int ret;
+
+	mutex_lock(&inst->submit_lock);
+	ret = rxu_kring_pop_pos(&inst->cq, &pos);
+	if (!ret) {
+		for (i = 0; i < pos.avail; i++) {
+			/* Read once: the provider may be rewriting it. */
+			rxu_read_cqe(inst, pos.head + i, &c);
+			rxu_scheme_answer(s, &c, rxu_is_bits32(inst));
+		}
+		if (pos.avail)
+			rxu_kring_pop_commit(&inst->cq, pos.head, pos.avail);
+	}
+	mutex_unlock(&inst->submit_lock);
+	if (ret)
+		return ret;
+
+	spin_lock(&s->lock);
+	rxu_scheme_flush(s);
+	spin_unlock(&s->lock);
+	return rxu_kring_count(&inst->sq);
+}
+
+/*
+ * The provider's fd is gone: the name is free again, every request
+ * fails with EIO, every file of the scheme with it from now on, and
+ * their watchers hear a hang-up.
+ */
+void rxu_scheme_provider_gone(struct rxu_instance *inst)
+{
+	struct rxu_scheme *s = inst->scheme;
+	struct rxu_sreq *r, *tmp;
+	struct rxu_sfile *sf;
+	unsigned long tag;
+	LIST_HEAD(done);
+
+	mutex_lock(&rxu_schemes_lock);
+	list_del_init(&s->node);
+	mutex_unlock(&rxu_schemes_lock);
+
+	spin_lock(&s->lock);
+	s->dead = true;
+	s->inst = NULL;
+	xa_for_each(&s->reqs, tag, r) {
+		/* Not queued yet: its submitter sees dead and fails it. */
+		if (r->state == RXU_SREQ_NEW)
+			continue;
+		rxu_sreq_finish(r, -EIO, 0, NULL);
+		list_add_tail(&r->node, &done);
+	}
+	list_for_each_entry(sf, &s->files, node)
+		wake_up_poll(&sf->wq, EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP);
+	spin_unlock(&s->lock);
+	wake_up_all(&s->data_wq);
+
+	/* Orphans have no handle to close at a provider that is gone. */
+	list_for_each_entry_safe(r, tmp, &done, node) {
+		list_del_init(&r->node);
+		rxu_sreq_put(r);
+	}
+	inst->scheme = NULL;
+	rxu_scheme_put(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Scheme files: a consumer's (scheme, handle)                        */
+/* ------------------------------------------------------------------ */
+
+bool rxu_is_scheme_file(const struct file *file)
+{
+	return file->f_op == &rxu_sfile_fops;
+}
+
+bool rxu_scheme_file_dead(const struct file *file)
+{
+	struct rxu_sfile *sf = file->private_data;
+
+	return rxu_is_scheme_file(file) && READ_ONCE(sf->scheme->dead);
+}
+
+static struct file *rxu_sfile_new(struct rxu_scheme *s, u64 handle,
+				  int oflags)
+{
+	struct rxu_sfile *sf;
+	struct file *file;
+
+	sf = kzalloc(sizeof(*sf), GFP_KERNEL_ACCOUNT);
+	if (!sf)
+		return ERR_PTR(-ENOMEM);
+	kref_get(&s->ref);
+	sf->scheme = s;
+	sf->handle = handle;
+	init_waitqueue_head(&sf->wq);
+	file = anon_inode_getfile("[redox_uring-scheme]", &rxu_sfile_fops, sf,
+				  oflags & (O_ACCMODE | O_NONBLOCK));
+	if (IS_ERR(file)) {
+		rxu_scheme_put(s);
+		kfree(sf);
+		return file;
+	}
+	/*
+	 * The provider keeps each handle's position: read(2) forwards a
+	 * READ (no position), pread(2) a PREAD, lseek(2) a SEEK.
+	 */
+	file->f_mode |= FMODE_STREAM | FMODE_LSEEK | FMODE_PREAD |
+			FMODE_PWRITE;
+	spin_lock(&s->lock);
+	list_add_tail(&sf->node, &s->files);
+	s->nr_files++;
+	spin_unlock(&s->lock);
+	return file;
+}
+
+/* OPEN/DUP answered: a new fd for the file its answer made. */
+static int rxu_sreq_install(struct rxu_sreq *r)
+{
+	int fd;
+
+	/* On failure the file goes with r, and its release closes the handle. */
+	fd = get_unused_fd_flags(r->oflags & O_CLOEXEC);
+	if (fd >= 0) {
+		fd_install(fd, r->passed);
+		r->passed = NULL;
+	}
+	return fd;
+}
+
+/* Finish an answered request in its issuer's context: the op's result. */
+static s64 rxu_sreq_take(struct rxu_sreq *r)
+{
+	s64 res = r->status;
+	struct iovec fast[UIO_FASTIOV], *iov = fast;
+	struct iov_iter iter;
+	ssize_t ret;
+
+	if (res < 0)
+		return res;
+	switch (r->sqe.opcode) {
+	case RXU_OP_READ:
+	case RXU_OP_PREAD:
+		if (!res)
+			return 0;
+		if (!r->vectored)
+			return copy_to_user(u64_to_user_ptr(r->uaddr),
+					    rxu_sreq_buf(r), res) ? -EFAULT : res;
+		ret = import_iovec(ITER_DEST, u64_to_user_ptr(r->uaddr),
+				   r->ulen, UIO_FASTIOV, &iov, &iter);
+		if (ret < 0)
+			return ret;
+		if (copy_to_iter(rxu_sreq_buf(r), res, &iter) != res)
+			res = -EFAULT;
+		kfree(iov);
+		return res;
+	case RXU_OP_FSTAT:
+		return copy_to_user(u64_to_user_ptr(r->uaddr), rxu_sreq_buf(r),
+				    sizeof(struct stat)) ? -EFAULT : 0;
+	case RXU_OP_OPEN:
+	case RXU_OP_DUP:
+		return rxu_sreq_install(r);
+	default:
+		return res;
+	}
+}
+
+static struct rxu_sreq *rxu_sfile_req(struct file *file, u8 opcode)
+{
+	struct rxu_sfile *sf = file->private_data;
+	struct rxu_sreq *r;
+
+	r = rxu_sreq_new(sf->scheme, opcode);
+	if (r) {
+		r->sf = sf;
+		r->sqe.fd = sf->handle;
+	}
+	return r;
+}
+
+static ssize_t rxu_sfile_read(struct file *file, char __user *buf,
+			      size_t count, loff_t *ppos)
+{
+	struct rxu_sfile *sf = file->private_data;
+	struct rxu_sreq *r;
+	ssize_t ret;
+
+	if (!count)
+		return 0;
+	r = rxu_sfile_req(file, ppos ? RXU_OP_PREAD : RXU_OP_READ);
+	if (!r)
+		return -ENOMEM;
+	r->sqe.len = min(count, sf->scheme->io_max);
+	if (ppos)
+		r->sqe.offset = *ppos;
+	ret = rxu_sreq_data(r, r->sqe.len);
+	if (ret)
+		goto out_put;
+	ret = rxu_sreq_call(r);
+	if (ret)
+		return ret;
+	ret = r->status;
+	if (ret > 0 && copy_to_user(buf, rxu_sreq_buf(r), ret))
+		ret = -EFAULT;
+	if (ret > 0 && ppos)
+		*ppos += ret;
+out_put:
+	rxu_sreq_put(r);
+	return ret;
+}
+
+/* Larger writes go in io_max pieces until one comes back short. */
+static ssize_t rxu_sfile_write(struct file *file, const char __user *buf,
+			       size_t count, loff_t *ppos)
+{
+	struct rxu_sfile *sf = file->private_data;
+	size_t done = 0, chunk;
+	struct rxu_sreq *r;
+	ssize_t ret = 0;
+
+	while (done < count) {
+		chunk = min(count - done, sf->scheme->io_max);
+		r = rxu_sfile_req(file, ppos ? RXU_OP_PWRITE : RXU_OP_WRITE);
+		if (!r) {
+			ret = -ENOMEM;
+			break;
+		}
+		r->sqe.len = chunk;
+		if (ppos)
+			r->sqe.offset = *ppos;
+		ret = rxu_sreq_data(r, chunk);
+		if (!ret && copy_from_user(rxu_sreq_buf(r), buf + done, chunk))
+			ret = -EFAULT;
+		if (ret) {
+			rxu_sreq_put(r);
+			break;
+		}
+		ret = rxu_sreq_call(r);
+		if (ret)
+			break;
+		ret = r->status;
+		rxu_sreq_put(r);
+		if (ret <= 0)
+			break;
+		done += ret;
+		if (ppos)
+			*ppos += ret;
+		if (ret < chunk)
+			break;
+	}
+	return done ? done : ret;
+}
+
+/* A request that moves no data: its status, or -errno. */
+static s64 rxu_sfile_simple(struct file *file, u8 opcode, u32 sflags,
+			    u64 offset)
+{
+	struct rxu_sreq *r;
+	s64 ret;
+
+	r = rxu_sfile_req(file, opcode);
+	if (!r)
+		return -ENOMEM;
+	r->sqe.syscall_flags = sflags;
+	r->sqe.offset = offset;
+	ret = rxu_sreq_call(r);
+	if (ret)
+		return ret;
+	ret = r->status;
+	rxu_sreq_put(r);
+	return ret;
+}
+
+static loff_t rxu_sfile_llseek(struct file *file, loff_t offset, int whence)
+{
+	loff_t pos = rxu_sfile_simple(file, RXU_OP_SEEK, whence, offset);
+
+	if (pos >= 0)
+		file->f_pos = pos;
+	return pos;
+}
+
+static int rxu_sfile_fsync(struct file *file, loff_t start, loff_t end,
+			   int datasync)
+{
+	return rxu_sfile_simple(file, RXU_OP_FSYNC,
+				datasync ? RXU_FSYNC_DATASYNC : 0, 0);
+}
+
+static __poll_t rxu_sfile_poll(struct file *file, struct poll_table_struct *pt)
+{
+	struct rxu_sfile *sf = file->private_data;
+	__poll_t mask = 0;
+	u32 ready;
+
+	poll_wait(file, &sf->wq, pt);
+	if (READ_ONCE(sf->scheme->dead))
+		return EPOLLERR | EPOLLHUP;
+	ready = READ_ONCE(sf->ready);
+	if (ready & RXU_EVENT_READ)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (ready & RXU_EVENT_WRITE)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}
+
+/* The last reference: the provider closes the handle. */
+static int rxu_sfile_release(struct inode *inode, struct file *file)
+{
+	struct rxu_sfile *sf = file->private_data;
+	struct rxu_scheme *s = sf->scheme;
+	bool dead;
+
+	spin_lock(&s->lock);
+	list_del(&sf->node);
+	s->nr_files--;
+	dead = s->dead;
+	spin_unlock(&s->lock);
+	if (!dead)
+		rxu_scheme_close_handle(s, sf->handle);
+	rxu_scheme_put(s);
+	kfree(sf);
+	return 0;
+}
+
+static const struct file_operations rxu_sfile_fops = {
+	.owner		= THIS_MODULE,
+	.read		= rxu_sfile_read,
+	.write		= rxu_sfile_write,
+	.llseek		= rxu_sfile_llseek,
+	.fsync		= rxu_sfile_fsync,
+	.poll		= rxu_sfile_poll,
+	.release	= rxu_sfile_release,
+};
+
+/* ------------------------------------------------------------------ */
+/* Ring ops on schemes                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Hand r to req's ring: it is submitted now and finished by an ENTER. */
+static s64 rxu_sreq_queue_ring(struct rxu_req *req, struct rxu_sreq *r,
+			       struct file *file)
+{
+	struct rxu_instance *inst = req->inst;
+	struct rxu_async *a;
+	int ret;
+
+	a = rxu_async_alloc(inst, RXU_ASYNC_SCHEME);
+	if (!a) {
+		rxu_sreq_put(r);
+		return -ENOMEM;
+	}
+	a->req = *req;
+	a->sreq = r;
+	if (file)
+		a->file = get_file(file);
+	mmgrab(current->mm);
+	a->mm = current->mm;
+	r->async = a;
+	list_add_tail(&a->node, &inst->ops);
+	ret = rxu_sreq_submit(r);
+	if (ret) {
+		list_del(&a->node);
+		a->sreq = NULL;
+		rxu_async_free(a);
+		rxu_sreq_put(r);
+		return ret;
+	}
+	return -EIOCBQUEUED;
+}
+
+s64 rxu_scheme_open(struct rxu_req *req, struct rxu_scheme *s,
+		    const char *rest, size_t len, int flags, umode_t mode)
+{
+	struct rxu_sreq *r;
+	int ret;
+
+	r = rxu_sreq_new(s, RXU_OP_OPEN);
+	if (!r)
+		return -ENOMEM;
+	r->sqe.len = len;
+	r->sqe.offset = (u32)flags;
+	r->sqe.additional1 = mode;
+	r->oflags = flags;
+	ret = rxu_sreq_data(r, len);
+	if (ret) {
+		rxu_sreq_put(r);
+		return ret;
+	}
+	memcpy(rxu_sreq_buf(r), rest, len);
+	return rxu_sreq_queue_ring(req, r, NULL);
+}
+
+/* READ/WRITE and their P and V forms; the provider sees READ/PREAD/WRITE/PWRITE. */
+s64 rxu_scheme_rw(struct rxu_req *req, struct file *file, u8 opcode,
+		  u64 addr, u64 len, loff_t pos)
+{
+	bool write = opcode >= RXU_OP_WRITE;
+	bool vectored = opcode == RXU_OP_READV || opcode == RXU_OP_PREADV ||
+			opcode == RXU_OP_WRITEV || opcode == RXU_OP_PWRITEV;
+	bool positional = opcode == RXU_OP_PREAD || opcode == RXU_OP_PREADV ||
+			  opcode == RXU_OP_PWRITE || opcode == RXU_OP_PWRITEV;
+	struct rxu_sfile *sf = file->private_data;
+	struct iovec fast[UIO_FASTIOV], *iov = fast;
+	struct iov_iter iter;
+	struct rxu_sreq *r;
+	size_t total;
+	ssize_t ret;
+
+	if (vectored)
+		ret = import_iovec(write ? ITER_SOURCE : ITER_DEST,
+				   u64_to_user_ptr(addr), len, UIO_FASTIOV,
+				   &iov, &iter);
+	else
+		ret = rxu_import_ubuf(write ? ITER_SOURCE : ITER_DEST,
+				      u64_to_user_ptr(addr), len, fast, &iter);
+	if (ret < 0)
+		return ret;
+	total = min(iov_iter_count(&iter), sf->scheme->io_max);
+	if (!total) {
+		ret = 0;
+		goto out_free_iov;
+	}
+	if (write)
+		opcode = positional ? RXU_OP_PWRITE : RXU_OP_WRITE;
+	else
+		opcode = positional ? RXU_OP_PREAD : RXU_OP_READ;
+	ret = -ENOMEM;
+	r = rxu_sfile_req(file, opcode);
+	if (!r)
+		goto out_free_iov;
+	r->sqe.len = total;
+	if (positional)
+		r->sqe.offset = pos;
+	r->uaddr = addr;
+	r->ulen = len;
+	r->vectored = vectored;
+	ret = rxu_sreq_data(r, total);
+	if (!ret && write && copy_from_iter(rxu_sreq_buf(r), total, &iter) != total)
+		ret = -EFAULT;
+	if (ret) {
+		rxu_sreq_put(r);
+		goto out_free_iov;
+	}
+	ret = rxu_sreq_queue_ring(req, r, file);
+out_free_iov:
+	if (vectored)
+		kfree(iov);
+	return ret;
+}
+
+/* SEEK (sflags = whence), FSYNC (sflags), FTRUNCATE (offset = length). */
+s64 rxu_scheme_simple(struct rxu_req *req, struct file *file, u8 opcode,
+		      u32 sflags, u64 offset)
+{
+	struct rxu_sreq *r;
+
+	r = rxu_sfile_req(file, opcode);
+	if (!r)
+		return -ENOMEM;
+	r->sqe.syscall_flags = sflags;
+	r->sqe.offset = offset;
+	return rxu_sreq_queue_ring(req, r, file);
+}
+
+s64 rxu_scheme_fstat(struct rxu_req *req, struct file *file, u64 addr,
+		     u64 len)
+{
+	struct rxu_sreq *r;
+	int ret;
+
+	r = rxu_sfile_req(file, RXU_OP_FSTAT);
+	if (!r)
+		return -ENOMEM;
+	r->sqe.len = sizeof(struct stat);
+	r->uaddr = addr;
+	ret = rxu_sreq_data(r, sizeof(struct stat));
+	if (ret) {
+		rxu_sreq_put(r);
+		return ret;
+	}
+	memset(rxu_sreq_buf(r), 0, sizeof(struct stat));
+	return rxu_sreq_queue_ring(req, r, file);
+}
+
+s64 rxu_scheme_dup(struct rxu_req *req, struct file *file,
+		   const void __user *param, u64 len)
+{
+	struct rxu_sreq *r;
+	int ret;
+
+	r = rxu_sfile_req(file, RXU_OP_DUP);
+	if (!r)
+		return -ENOMEM;
+	r->oflags = file->f_flags & (O_ACCMODE | O_NONBLOCK);
+	if (param)
+		r->sqe.syscall_flags = RXU_DUP_PARAM;
+	r->sqe.len = len;
+	ret = rxu_sreq_data(r, len);
+	if (!ret && len && copy_from_user(rxu_sreq_buf(r), param, len))
+		ret = -EFAULT;
+	if (ret) {
+		rxu_sreq_put(r);
+		return ret;
+	}
+	return rxu_sreq_queue_ring(req, r, file);
+}
+
+/* A ring's request was answered: finish it in its process and post its CQE. */
+void rxu_scheme_async_done(struct rxu_instance *inst, struct rxu_cq_batch *b,
+			   struct rxu_async *a)
+{
+	struct rxu_sreq *r = a->sreq;
+	struct rxu_cqe_k cqe;
+	s64 res;
+
+	if (a->mm != current->mm) {
+		/* Its buffers and fd table are another process's. */
+		list_move_tail(&a->ready_node, &inst->foreign);
+		wake_up(&inst->wait);
+		return;
+	}
+	res = rxu_sreq_take(r);
+	list_del_init(&a->node);
+	cqe = (struct rxu_cqe_k){
+		.user_data = a->req.user_data,
+		.status = rxu_user_status(res),
+		.extra = r->extra,
+	};
+	rxu_cq_post(inst, b, &cqe, true);
+	a->sreq = NULL;
+	rxu_sreq_put(r);
+	rxu_async_free(a);
+}
+
+/* The ring is closing with a's request in flight. */
+void rxu_scheme_async_cancel(struct rxu_async *a)
+{
+	struct rxu_sreq *r = a->sreq;
+
+	a->sreq = NULL;
+	if (r)
+		rxu_sreq_abandon(r);
+}
+
+/*
+ * u2u: ask the provider to accept a ring (RECV_IORING, addr = ticket).
+ * 0 accepted, -ECONNREFUSED refused, -EIO provider gone, -EINTR.
+ */
+int rxu_scheme_call_recv(struct rxu_scheme *s, u64 ticket)
+{
+	struct rxu_sreq *r;
+	s64 status;
+	int ret;
+
+	r = rxu_sreq_new(s, RXU_OP_RECV_IORING);
+	if (!r)
+		return -ENOMEM;
+	r->sqe.addr = ticket;
+	ret = rxu_sreq_call(r);
+	if (ret)
+		return ret;
+	status = r->status;
+	rxu_sreq_put(r);
+	if (status == -EIO)
+		return -EIO;
+	return status ? -ECONNREFUSED : 0;
+}
+
+/* /proc/redox_uring: one line per registered scheme. */
+void rxu_scheme_show(struct seq_file *m)
+{
+	struct rxu_scheme *s;
+	struct rxu_sreq *r;
+	unsigned long tag;
+	u64 sent, queued;
+
+	mutex_lock(&rxu_schemes_lock);
+	list_for_each_entry(s, &rxu_schemes, node) {
+		sent = 0;
+		queued = 0;
+		spin_lock(&s->lock);
+		xa_for_each(&s->reqs, tag, r) {
+			if (r->state == RXU_SREQ_SENT)
+				sent++;
+			else if (r->state == RXU_SREQ_QUEUED)
+				queued++;
+		}
+		seq_printf(m, "scheme %.*s pid %d inflight %llu pending %llu files %llu garbage %llu\n",
+			   (int)s->name_len, s->name, s->pid, sent, queued,
+			   s->nr_files, s->garbage);
+		spin_unlock(&s->lock);
+	}
+	mutex_unlock(&rxu_schemes_lock);
+}
