@@ -11,6 +11,8 @@
 # >= 0.5), then checks once that what was read back is what was written.
 # Figures go to stdout and build/bench/dd-<kver>.txt.
 #
+# memd is built by `make -C userspace` (guest-bins).
+#
 # Environment: BENCH_DD_MB (file size, 64), BENCH_DD_BS (dd block size,
 # 256k: the contract's largest single round trip), BENCH_DD_ROUNDS (5),
 # KVERS, BENCH_MODULE_DIR (as in bench-scheme.sh).  Guests boot with
@@ -55,7 +57,8 @@ if [ "${1:-}" = --in-guest ]; then
 		echo "bench-dd: $memd is not built" >&2
 		exit 1
 	fi
-	"$memd" -n mem -s $((mb + 16)) >"$work/memd.log" 2>&1 &
+	# -f: stay in the foreground, so that $! is memd and can be stopped.
+	"$memd" -f -n mem -s $((mb + 16)) >"$work/memd.log" 2>&1 &
 	memd_pid=$!
 	trap 'kill $memd_pid 2>/dev/null; wait $memd_pid 2>/dev/null; rm -rf "$work"' EXIT
 	for ((i = 0; i < 100; i++)); do
@@ -122,9 +125,6 @@ if [ -z "${BENCH_MODULE_DIR:-}" ]; then
 else
 	make --no-print-directory -C userspace >/dev/null
 	make --no-print-directory -C userspace/tools >/dev/null
-fi
-if [ -d userspace/memd ]; then
-	make --no-print-directory -C userspace/memd >/dev/null
 fi
 mkdir -p build/bench
 mb=${BENCH_DD_MB:-64}
