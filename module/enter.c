@@ -297,6 +297,11 @@ static int rxu_enter_done(struct rxu_instance *inst, u64 min_complete,
 {
 	if ((u64)avail >= min_complete)
 		return 1;
+	/* A u2u peer that left pushes nothing more: do not wait for it. */
+	if ((inst->role == RXU_ROLE_U2U_CONSUMER ||
+	     inst->role == RXU_ROLE_U2U_PRODUCER) &&
+	    rxu_kring_dropped(rxu_owner_pop_ring(inst)))
+		return 1;
 	if (flags & RXU_ENTER_WAKEUP_ON_SQ_AVAIL) {
 		struct rxu_kring *push = rxu_owner_push_ring(inst);
 		s64 used = rxu_kring_count(push);

@@ -64,7 +64,7 @@ struct rxu_instance {
 	struct rxu_scheme *scheme;	/* RXU_ROLE_PROVIDER */
 	struct rxu_u2u *u2u;		/* RXU_ROLE_U2U_* */
 	atomic_t kick;			/* the other side pushed or popped */
-	u64 seen_epochs;		/* u2u: sum of the epochs at the last doorbell */
+	u64 seen_epochs[4];		/* u2u: own indices/epochs at the last doorbell */
 
 	/* /proc/redox_uring */
 	struct list_head all_node;

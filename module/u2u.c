@@ -549,16 +549,28 @@ err_free_inst:
 	return ret;
 }
 
-/* The sum of what this side has pushed and popped, to see it moved. */
-static u64 rxu_u2u_own_epochs(const struct rxu_instance *inst)
+/*
+ * Has this side pushed or popped since its last doorbell?  Its own words
+ * of both headers (index and epoch, as a user may move either) against
+ * those seen then; under submit_lock, which nothing else of a u2u
+ * instance takes.
+ */
+static bool rxu_u2u_moved(struct rxu_instance *inst)
 {
 	const struct rxu_ring_header *sq = inst->sq.hdr, *cq = inst->cq.hdr;
+	bool consumer = inst->role == RXU_ROLE_U2U_CONSUMER;
+	u64 now[4], *seen = inst->seen_epochs;
+	bool moved;
 
-	if (inst->role == RXU_ROLE_U2U_CONSUMER)
-		return READ_ONCE(sq->push_epoch) + READ_ONCE(sq->tail_index) +
-		       READ_ONCE(cq->pop_epoch) + READ_ONCE(cq->head_index);
-	return READ_ONCE(sq->pop_epoch) + READ_ONCE(sq->head_index) +
-	       READ_ONCE(cq->push_epoch) + READ_ONCE(cq->tail_index);
+	now[0] = consumer ? READ_ONCE(sq->tail_index) : READ_ONCE(sq->head_index);
+	now[1] = consumer ? READ_ONCE(sq->push_epoch) : READ_ONCE(sq->pop_epoch);
+	now[2] = consumer ? READ_ONCE(cq->head_index) : READ_ONCE(cq->tail_index);
+	now[3] = consumer ? READ_ONCE(cq->pop_epoch) : READ_ONCE(cq->push_epoch);
+	mutex_lock(&inst->submit_lock);
+	moved = memcmp(now, seen, sizeof(now));
+	memcpy(seen, now, sizeof(now));
+	mutex_unlock(&inst->submit_lock);
+	return moved;
 }
 
 /*
@@ -569,10 +581,8 @@ s64 rxu_u2u_doorbell(struct rxu_instance *inst)
 {
 	struct rxu_u2u *c = inst->u2u;
 	struct rxu_instance *peer;
-	u64 own = rxu_u2u_own_epochs(inst);
 
-	/* Two ENTERs at once ring at most twice: no lock needed. */
-	if (xchg(&inst->seen_epochs, own) != own) {
+	if (rxu_u2u_moved(inst)) {
 		spin_lock(&c->lock);
 		peer = inst == c->consumer ? c->producer : c->consumer;
 		if (peer)

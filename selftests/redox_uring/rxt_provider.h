@@ -43,6 +43,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,6 +81,7 @@ enum { RXTP_PLAIN, RXTP_SLOW, RXTP_BIG, RXTP_NODATA };
 
 struct rxtp {
 	struct rxt t;
+	struct rxt k;			/* its own kernel ring, for DUP "pool" */
 	unsigned char *data;
 	size_t data_len;
 	struct rxtp_shared *sh;
@@ -295,7 +297,17 @@ static inline void rxtp_recv(struct rxtp *p, const struct rxu_sqe64 *s)
 			return;
 		}
 	}
-	p->u2u[p->nu2u].pool = -1;
+	/* Its side of the connection's pool (made by whoever asks first). */
+	{
+		struct rxu_sqe64 d = rxt_sqe(RXU_OP_DUP, (uint64_t)r->fd,
+					     (uintptr_t)RXU_DUP_PARAM_POOL,
+					     strlen(RXU_DUP_PARAM_POOL), 0, 1);
+		int64_t pool;
+
+		d.syscall_flags = RXU_DUP_PARAM;
+		pool = rxt_run(&p->k, &d);
+		p->u2u[p->nu2u].pool = pool < 0 ? -1 : (int)pool;
+	}
 	p->nu2u++;
 	rxtp_answer(p, s->user_data, 0, 0);
 }
@@ -504,6 +516,10 @@ static inline int rxtp_register(struct rxtp *p, const char *name)
 	int err;
 
 	snprintf(at, sizeof(at), ":%s", name);
+	p->k = (struct rxt)RXT_INIT;
+	err = rxt_setup(&p->k, 4, 4, 0);
+	if (err)
+		return err;
 	p->t = (struct rxt)RXT_INIT;
 	err = rxt_open_create(&p->t, 64, 64, 0);
 	if (!err)
@@ -539,6 +555,8 @@ static inline pid_t rxtp_start(const char *name, struct rxtp_shared *sh)
 		int err;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* The test's own fds are not the provider's to keep open. */
+		syscall(SYS_close_range, 3U, ~0U, 0U);
 		memset(&p, 0, sizeof(p));
 		p.sh = sh;
 		p.files = calloc(RXTP_MAX_FILES, sizeof(*p.files));
