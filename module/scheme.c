@@ -525,10 +525,14 @@ static void rxu_sreq_finish(struct rxu_sreq *r, s64 status, u64 extra,
 		return;
 	/* A handle that would block is no longer ready for that. */
 	if (r->sf && status == -EAGAIN) {
+		u32 ready = r->sf->ready;
+
 		if (op == RXU_OP_READ || op == RXU_OP_PREAD)
-			r->sf->ready &= ~RXU_EVENT_READ;
+			ready &= ~RXU_EVENT_READ;
 		else if (op == RXU_OP_WRITE || op == RXU_OP_PWRITE)
-			r->sf->ready &= ~RXU_EVENT_WRITE;
+			ready &= ~RXU_EVENT_WRITE;
+		/* poll() reads it without the lock. */
+		WRITE_ONCE(r->sf->ready, ready);
 	}
 	rxu_sreq_notify(r);
 }
@@ -804,7 +808,8 @@ void rxu_scheme_provider_gone(struct rxu_instance *inst)
 	mutex_unlock(&rxu_schemes_lock);
 
 	spin_lock(&s->lock);
-	s->dead = true;
+	/* Read without the lock by poll() and rxu_scheme_file_dead(). */
+	WRITE_ONCE(s->dead, true);
 	s->inst = NULL;
 	xa_for_each(&s->reqs, tag, r) {
 		/* Not queued yet: its submitter sees dead and fails it. */

@@ -60,6 +60,7 @@
 struct rxtp_shared {
 	int ready;		/* 1 serving, or -errno of its setup */
 	int refuse;		/* refuse RECV_IORING */
+	int bits32;		/* register with 32-bit entries (set before start) */
 	int opens, closes, reads, writes, seeks, fstats, fsyncs, truncs;
 	int dups, recvs, u2u_sqes, others;
 	int open_handles;	/* opened (or dup'ed) and not closed */
@@ -96,7 +97,10 @@ struct rxtp {
 	int nu2u;
 };
 
-/* Provider side of a ring: pop the SQ, push the CQ (64-bit entries). */
+/*
+ * Provider side of a ring: pop the SQ, push the CQ, widening and
+ * narrowing 32-bit entries.
+ */
 static inline int rxtp_pop_sqe(struct rxt *t, struct rxu_sqe64 *sqe)
 {
 	void *hdr = rxt_sqh(t);
@@ -106,7 +110,21 @@ static inline int rxtp_pop_sqe(struct rxt *t, struct rxu_sqe64 *sqe)
 
 	if (head == tail)
 		return -EAGAIN;
-	memcpy(sqe, rxt_sq_slot(t, head), sizeof(*sqe));
+	if (t->flags & RXU_CREATE_BITS_32) {
+		const struct rxu_sqe32 *s = rxt_sq_slot(t, head);
+
+		memset(sqe, 0, sizeof(*sqe));
+		sqe->opcode = s->opcode;
+		sqe->flags = s->flags;
+		sqe->syscall_flags = s->syscall_flags;
+		sqe->fd = s->fd;
+		sqe->len = s->len;
+		sqe->user_data = s->user_data;
+		sqe->addr = s->addr;
+		sqe->offset = s->offset;
+	} else {
+		memcpy(sqe, rxt_sq_slot(t, head), sizeof(*sqe));
+	}
 	rxt_hdr_set(hdr, RXT_HDR_HEAD, (head + 1) & (2 * n - 1));
 	rxt_hdr_set(hdr, RXT_HDR_POP_EPOCH,
 		    rxt_hdr_get(hdr, RXT_HDR_POP_EPOCH) + 1);
@@ -127,7 +145,17 @@ static inline int rxtp_push_cqe(struct rxt *t, uint64_t user_data,
 
 	if (((tail - head) & (2 * n - 1)) >= n)
 		return -EAGAIN;
-	memcpy(rxt_cq_slot(t, tail), &c, sizeof(c));
+	if (t->flags & RXU_CREATE_BITS_32) {
+		struct rxu_cqe32 c32 = {
+			.user_data = (uint32_t)user_data,
+			.status = (uint32_t)status, .flags = (uint32_t)flags,
+			.extra = (uint32_t)extra,
+		};
+
+		memcpy(rxt_cq_slot(t, tail), &c32, sizeof(c32));
+	} else {
+		memcpy(rxt_cq_slot(t, tail), &c, sizeof(c));
+	}
 	rxt_hdr_set(hdr, RXT_HDR_TAIL, (tail + 1) & (2 * n - 1));
 	rxt_hdr_set(hdr, RXT_HDR_PUSH_EPOCH,
 		    rxt_hdr_get(hdr, RXT_HDR_PUSH_EPOCH) + 1);
@@ -521,7 +549,8 @@ static inline int rxtp_register(struct rxtp *p, const char *name)
 	if (err)
 		return err;
 	p->t = (struct rxt)RXT_INIT;
-	err = rxt_open_create(&p->t, 64, 64, 0);
+	err = rxt_open_create(&p->t, 64, 64,
+			      p->sh && p->sh->bits32 ? RXU_CREATE_BITS_32 : 0);
 	if (!err)
 		err = rxt_map_all(&p->t);
 	if (!err)

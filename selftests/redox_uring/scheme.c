@@ -550,6 +550,37 @@ TEST_F(scheme, proc_lists_scheme_and_instances)
 	EXPECT_NE(NULL, strstr(buf, key));
 }
 
+/* A provider with 32-bit entries: tags, offsets and handles fit. */
+TEST_F(scheme, provider_with_32bit_entries)
+{
+	struct rxtp_shared *sh = rxtp_shared_new();
+	char name[48], buf[16];
+	struct pollfd pf;
+	int64_t fd;
+	pid_t prov;
+
+	ASSERT_NE(NULL, sh);
+	sh->bits32 = 1;
+	snprintf(name, sizeof(name), "%sb", self->name);
+	prov = rxtp_start(name, sh);
+	ASSERT_LT(0, prov);
+	fd = sopen(&self->t, name, "event32", O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(6, pread(fd, buf, 6, 2));
+	EXPECT_TRUE(pattern_ok(buf, 6, 2));
+	EXPECT_EQ(3, pwrite(fd, "xyz", 3, 0));
+	EXPECT_EQ(3, read(fd, buf, 3));
+	EXPECT_EQ(0, memcmp(buf, "xyz", 3));
+	EXPECT_EQ(40, lseek(fd, 40, SEEK_SET));
+	pf = (struct pollfd){ .fd = fd, .events = POLLIN };
+	EXPECT_EQ(1, poll(&pf, 1, 5000));
+	/* An error sign-extends from 32 bits. */
+	EXPECT_EQ(-ENOENT, sopen(&self->t, name, "enoent", O_RDONLY));
+	close(fd);
+	rxtp_stop(prov);
+	munmap(sh, sizeof(*sh));
+}
+
 /* ---------------------------------------------------------------- */
 /* Death                                                             */
 /* ---------------------------------------------------------------- */
