@@ -43,6 +43,11 @@ read-only, and run CMD as root in the caller's directory. One argument is a
               script's own devices, so "-device intel-iommu,..." is first
               (may be repeated; also $RXU_VM_QEMU_ARGS)
   -a ARGS     extra kernel command line (may be repeated; also $RXU_VM_APPEND)
+  -V          VFIO guest: q35 with kernel-irqchip=split and an intel-iommu
+              (intremap=on, caching-mode=on, aw-bits=48) created first, guest
+              intel_iommu=on iommu=pt, the devices edu, qemu-xhci, nvme (1 MiB
+              raw drive) and e1000e, and vfio, vfio_iommu_type1, vfio_pci
+              loaded before CMD (also RXU_VM_VFIO=1)
   -p          print the kernel version -k resolves to, and exit (no CMD)
   -h          this help
 
@@ -77,9 +82,10 @@ cpus=${RXU_VM_CPUS:-2}
 extra_qemu=${RXU_VM_QEMU_ARGS:-}
 extra_append=${RXU_VM_APPEND:-}
 accel=${RXU_VM_ACCEL:-tcg}
+vfio=${RXU_VM_VFIO:-0}
 
 print_kver=0
-while getopts ':k:t:m:c:q:a:ph' opt; do
+while getopts ':k:t:m:c:q:a:pVh' opt; do
 	case $opt in
 	k) kver_req=$OPTARG ;;
 	t) timeout_s=$OPTARG ;;
@@ -88,6 +94,7 @@ while getopts ':k:t:m:c:q:a:ph' opt; do
 	q) extra_qemu+=" $OPTARG" ;;
 	a) extra_append+=" $OPTARG" ;;
 	p) print_kver=1 ;;
+	V) vfio=1 ;;
 	h) usage; exit 0 ;;
 	:) usage >&2; die "option -$OPTARG needs an argument" ;;
 	*) usage >&2; die "unknown option -$OPTARG" ;;
@@ -403,6 +410,13 @@ trap 'msg "interrupted"; exit 130' INT TERM HUP
 		[[ $name == RXU_* ]] && printf 'export %s=%s\n' "$name" "$(shquote "${!name}")"
 	done
 	printf 'export RXU_VM_OUT=%s RXU_VM_KVER=%s\n' "$(shquote "$out_dir")" "$(shquote "$kver")"
+	if [[ $vfio == 1 ]]; then
+		# The VFIO modules come from the guest kernel's own tree (the
+		# host's /lib/modules/<kver>, seen through the chroot).
+		echo 'modprobe -a vfio vfio_iommu_type1 vfio_pci && [ -c /dev/vfio/vfio ] ||'
+		echo '	{ echo "vm: the VFIO modules did not load" >&2; exit 125; }'
+		echo 'export RXU_VM_VFIO=1'
+	fi
 	printf 'cd %s || exit 125\n' "$(shquote "$cwd")"
 	printf 'exec /bin/sh -c %s\n' "$(shquote "$cmd")"
 } >"$rundir/cmd.sh"
@@ -427,13 +441,37 @@ kvm) accel_args=(-accel kvm -cpu host) ;;
 *) die "RXU_VM_ACCEL must be tcg or kvm, not '$accel'" ;;
 esac
 
+# -V: the IOMMU must exist before any other PCI device, so it comes before
+# the caller's -q devices too. QEMU 7.2 defaults to a 39-bit IOVA space
+# (aw-bits=39); 48 bits matches real machines (and QEMU >= 9.2). The edu
+# device itself only does 28-bit DMA: drivers still take IOVAs from the
+# ranges VFIO reports, low ones first. kernel-irqchip=split is what
+# intremap needs under KVM; TCG accepts and ignores it.
+machine=q35
+vfio_qemu=()
+if [[ $vfio == 1 ]]; then
+	machine=q35,kernel-irqchip=split
+	append+=" intel_iommu=on iommu=pt"
+	truncate -s 1M "$rundir/nvme.img"
+	vfio_qemu=(-device 'intel-iommu,intremap=on,caching-mode=on,aw-bits=48'
+		-device edu
+		-device qemu-xhci
+		-drive "if=none,id=rxunvme,format=raw,file=$(qpath "$rundir/nvme.img")"
+		-device 'nvme,drive=rxunvme,serial=rxu-nvme-0'
+		-netdev 'user,id=rxunet,restrict=on'
+		-device 'e1000e,netdev=rxunet')
+elif [[ $vfio != 0 ]]; then
+	die "RXU_VM_VFIO must be 0 or 1, not '$vfio'"
+fi
+
 read -r -a user_qemu <<<"$extra_qemu" || true
-qemu=(qemu-system-x86_64 "${accel_args[@]}" -machine q35 -m "$mem" -smp "$cpus"
+qemu=(qemu-system-x86_64 "${accel_args[@]}" -machine "$machine" -m "$mem" -smp "$cpus"
 	-nographic -nodefaults -no-reboot -no-user-config
 	-monitor none
 	-chardev "file,id=kcon,path=$(qpath "$rundir/console.log")" -serial chardev:kcon
 	-chardev 'stdio,id=out' -serial chardev:out
 	-kernel "$kernel_image" -initrd "$initramfs" -append "$append"
+	"${vfio_qemu[@]}"
 	"${user_qemu[@]}"
 	-fsdev 'local,id=hostroot,path=/,readonly=on,security_model=none,multidevs=remap'
 	-device 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot'
