@@ -524,6 +524,7 @@ struct side {
 	uint64_t ids[NREQ];
 	int seen[NREQ];
 	int64_t magic;		/* this side's requests carry it */
+	uint64_t entries;	/* of the u2u rings we attach */
 };
 
 /* Answers: status = len * 3 + offset. */
@@ -622,12 +623,12 @@ static int side_main(struct side *s)
 	CHK(s->prov_ring > 0);
 	if (s->is_child) {
 		CHK(write(s->ready_fd, "R", 1) == 1);
-		CHK(consumer_attach(&s->cons, s->peer, 32) == 0);
+		CHK(consumer_attach(&s->cons, s->peer, s->entries) == 0);
 		CHK(side_run_until(s, &s->accepted, 1) == 0);
 	} else {
 		CHK(read_byte(s->ready_fd, 10000) == 'R');
 		CHK(side_run_until(s, &s->accepted, 1) == 0);
-		CHK(consumer_attach(&s->cons, s->peer, 32) == 0);
+		CHK(consumer_attach(&s->cons, s->peer, s->entries) == 0);
 	}
 	s->cons_ring = rxu_reactor_add_consumer(s->r, &s->cons);
 	CHK(s->cons_ring > 0);
@@ -663,7 +664,8 @@ static int child_side(void *arg)
 	return side_main(s);
 }
 
-TEST_F(dev, u2u_pair_requests_both_ways)
+/* The pair, with rings of `entries` SQEs and CQEs on both connections. */
+static void u2u_pair(struct __test_metadata *_metadata, uint64_t entries)
 {
 	struct side parent, child;
 	char pname[32], cname[32];
@@ -678,6 +680,8 @@ TEST_F(dev, u2u_pair_requests_both_ways)
 	parent.mine = pname;
 	parent.peer = cname;
 	parent.magic = 2000;
+	parent.entries = entries;
+	child.entries = entries;
 	ASSERT_EQ(0, prov_register(&parent.prov, pname, 16));
 
 	child.mine = cname;
@@ -699,6 +703,21 @@ TEST_F(dev, u2u_pair_requests_both_ways)
 	rxu_instance_close(&parent.prod);
 	rxu_instance_close(&parent.prim);
 	prov_close(&parent.prov);
+}
+
+TEST_F(dev, u2u_pair_requests_both_ways)
+{
+	u2u_pair(_metadata, 32);
+}
+
+/*
+ * Rings of 2 entries, 16 requests each way and a producer bound of 8:
+ * requests wait in the consumer's reactor for SQ room and replies in the
+ * producer's for CQ room, on both sides at once.
+ */
+TEST_F(dev, u2u_pair_back_pressure_tiny_rings)
+{
+	u2u_pair(_metadata, 2);
 }
 
 /* ---------------------------------------------------------------- */
@@ -772,9 +791,12 @@ FIXTURE(raw) {
 	uint64_t *shared;
 };
 
-FIXTURE_VARIANT(raw) { int mode; };
+FIXTURE_VARIANT(raw) { int mode; int remove; };
 FIXTURE_VARIANT_ADD(raw, late_answer_wakes_blocking_run_once) { .mode = RAW_LATE };
 FIXTURE_VARIANT_ADD(raw, wrong_tags_counted_and_ignored) { .mode = RAW_GARBAGE };
+FIXTURE_VARIANT_ADD(raw, removed_ring_cancels_late_answer_stale) {
+	.mode = RAW_LATE, .remove = 1,
+};
 
 FIXTURE_SETUP(raw)
 {
@@ -838,6 +860,36 @@ TEST_F(raw, peer)
 	uint64_t id, t0, dt;
 	int ret, turns;
 
+	if (variant->remove) {
+		/*
+		 * Removing the ring cancels its request at once; the peer's
+		 * answer, 300 ms later, reaches the ring added again on the
+		 * same instance and is refused as a stale tag.
+		 */
+		ASSERT_EQ(0, rxu_submit(self->r, self->ring, &sqe, count_cb,
+					&got, &id));
+		ASSERT_LE(0, rxu_reactor_run_once(self->r, 0, RXU_RUN_NOWAIT));
+		ASSERT_EQ(0, rxu_reactor_remove(self->r, self->ring));
+		EXPECT_EQ(1U, got.extra);
+		EXPECT_EQ(-ECANCELED, rxu_cqe_result(&got));
+		EXPECT_EQ(id, got.user_data);
+		EXPECT_EQ(-EINVAL, rxu_reactor_remove(self->r, self->ring));
+		EXPECT_EQ(-EINVAL, rxu_submit(self->r, self->ring, &sqe,
+					      count_cb, &got, NULL));
+		self->ring = rxu_reactor_add_consumer(self->r, &self->cons);
+		ASSERT_LT(0, self->ring);
+		t0 = now_ns();
+		do {
+			rxu_reactor_stats(self->r, &st);
+			if (st.stale_tag)
+				break;
+			ASSERT_LE(0, rxu_reactor_run_once(self->r, 100 * MSEC,
+							  0));
+		} while (now_ns() - t0 < 5 * SEC);
+		EXPECT_EQ(1U, st.stale_tag);
+		EXPECT_EQ(1U, got.extra);
+		return;
+	}
 	if (variant->mode == RAW_LATE) {
 		/* Arm the ring's watch: submit it, then take its status. */
 		ASSERT_LE(0, rxu_reactor_run_once(self->r, 0, RXU_RUN_NOWAIT));
