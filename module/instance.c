@@ -6,6 +6,8 @@
  * not allow fails with -EBADFD.  The last close tears the instance down.
  */
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/log2.h>
@@ -18,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 #include <uapi/linux/redox_uring.h>
 
 #include "events.h"
@@ -31,18 +34,71 @@ static LIST_HEAD(rxu_instances);
 static DEFINE_SPINLOCK(rxu_instances_lock);
 static u64 rxu_next_id;
 
+/* Instances per user (uid in the initial namespace -> count, as a value). */
+static DEFINE_XARRAY(rxu_users);
+
+/*
+ * Count one more instance for uid: -EMFILE past max_instances_per_user
+ * (0: no limit), unless the caller has CAP_SYS_RESOURCE.
+ */
+static int rxu_user_charge(kuid_t uid)
+{
+	unsigned int max = READ_ONCE(rxu_max_instances_per_user);
+	unsigned long key = from_kuid(&init_user_ns, uid);
+	bool exempt = !max || capable(CAP_SYS_RESOURCE);
+	unsigned long n;
+	void *entry;
+	int ret = 0;
+
+	xa_lock(&rxu_users);
+	entry = xa_load(&rxu_users, key);
+	n = entry ? xa_to_value(entry) : 0;
+	if (!exempt && n >= max)
+		ret = -EMFILE;
+	else
+		ret = xa_err(__xa_store(&rxu_users, key, xa_mk_value(n + 1),
+					GFP_ATOMIC | __GFP_ACCOUNT));
+	xa_unlock(&rxu_users);
+	return ret;
+}
+
+static void rxu_user_uncharge(kuid_t uid)
+{
+	unsigned long key = from_kuid(&init_user_ns, uid);
+	unsigned long n;
+	void *entry;
+
+	xa_lock(&rxu_users);
+	entry = xa_load(&rxu_users, key);
+	n = entry ? xa_to_value(entry) : 0;
+	if (n <= 1)
+		__xa_erase(&rxu_users, key);
+	else	/* replacing a present entry allocates nothing */
+		__xa_store(&rxu_users, key, xa_mk_value(n - 1), GFP_ATOMIC);
+	xa_unlock(&rxu_users);
+}
+
 bool rxu_creation_allowed(void)
 {
 	return READ_ONCE(rxu_enabled);
 }
 
+/* A new Initial instance, charged to the caller's user; or an ERR_PTR. */
 struct rxu_instance *rxu_instance_alloc(void)
 {
 	struct rxu_instance *inst;
+	kuid_t uid = current_uid();
+	int ret;
 
+	ret = rxu_user_charge(uid);
+	if (ret)
+		return ERR_PTR(ret);
 	inst = kzalloc(sizeof(*inst), GFP_KERNEL_ACCOUNT);
-	if (!inst)
-		return NULL;
+	if (!inst) {
+		rxu_user_uncharge(uid);
+		return ERR_PTR(-ENOMEM);
+	}
+	inst->uid = uid;
 	mutex_init(&inst->state_lock);
 	mutex_init(&inst->submit_lock);
 	init_waitqueue_head(&inst->wait);
@@ -66,6 +122,7 @@ void rxu_instance_free(struct rxu_instance *inst)
 	spin_lock(&rxu_instances_lock);
 	list_del(&inst->all_node);
 	spin_unlock(&rxu_instances_lock);
+	rxu_user_uncharge(inst->uid);
 	wake_up_pollfree(&inst->poll_wq);
 	mutex_destroy(&inst->submit_lock);
 	mutex_destroy(&inst->state_lock);
@@ -81,8 +138,8 @@ struct file *rxu_instance_new_file(int o_flags)
 	if (!rxu_creation_allowed())
 		return ERR_PTR(-EPERM);
 	inst = rxu_instance_alloc();
-	if (!inst)
-		return ERR_PTR(-ENOMEM);
+	if (IS_ERR(inst))
+		return ERR_CAST(inst);
 	file = anon_inode_getfile("[redox_uring]", &rxu_instance_fops, inst,
 				  O_RDWR | (o_flags & O_CLOEXEC));
 	if (IS_ERR(file))
@@ -118,8 +175,8 @@ static int rxu_instance_open(struct inode *inode, struct file *file)
 	if (!rxu_creation_allowed())
 		return -EPERM;
 	inst = rxu_instance_alloc();
-	if (!inst)
-		return -ENOMEM;
+	if (IS_ERR(inst))
+		return PTR_ERR(inst);
 	file->private_data = inst;
 	return nonseekable_open(inode, file);
 }

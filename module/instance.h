@@ -9,6 +9,7 @@
 #include <linux/spinlock.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/wait.h>
 
 #include "region.h"
@@ -70,6 +71,7 @@ struct rxu_instance {
 	struct list_head all_node;
 	u64 id;
 	pid_t pid;
+	kuid_t uid;			/* charged for this instance */
 
 	struct file *mem_file;		/* owns the regions */
 	struct rxu_kring sq;		/* the kernel pops it (u2k) */
@@ -140,6 +142,7 @@ long rxu_enter(struct rxu_instance *inst, void __user *arg);
 
 /* Module parameters (main.c). */
 extern unsigned int rxu_max_entries;
+extern unsigned int rxu_max_instances_per_user;
 extern bool rxu_enabled;
 
 #endif /* RXU_INSTANCE_H */

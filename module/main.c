@@ -22,6 +22,7 @@
 #define RXU_MAX_ENTRIES_LIMIT	BIT(20)
 
 unsigned int rxu_max_entries = 32768;
+unsigned int rxu_max_instances_per_user = 1024;
 bool rxu_enabled = true;
 
 /* max_entries must stay a power of two the rings can be sized with. */
@@ -47,6 +48,10 @@ static const struct kernel_param_ops rxu_max_entries_ops = {
 module_param_cb(max_entries, &rxu_max_entries_ops, &rxu_max_entries, 0644);
 MODULE_PARM_DESC(max_entries,
 		 "Largest SQ or CQ entry count a create info may ask for (power of two, default 32768, at most 1048576)");
+module_param_named(max_instances_per_user, rxu_max_instances_per_user, uint,
+		   0644);
+MODULE_PARM_DESC(max_instances_per_user,
+		 "Instances one user may have at once, beyond which creating one fails with EMFILE (CAP_SYS_RESOURCE exempt; 0: no limit; default 1024)");
 module_param_named(enabled, rxu_enabled, bool, 0644);
 MODULE_PARM_DESC(enabled,
 		 "Allow new instances (open of the device or of io_uring:); existing ones keep working (default Y)");

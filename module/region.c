@@ -53,12 +53,13 @@ static int rxu_region_alloc(struct rxu_region *r, size_t size)
 
 	if (!nr || size & ~PAGE_MASK || nr != size >> PAGE_SHIFT)
 		return -EINVAL;
-	r->pages = kvcalloc(nr, sizeof(*r->pages), GFP_KERNEL_ACCOUNT);
+	r->pages = kvcalloc(nr, sizeof(*r->pages),
+			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!r->pages)
 		return -ENOMEM;
 	r->nr_pages = nr;
 	for (i = 0; i < nr; i++) {
-		r->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		r->pages[i] = alloc_page(RXU_GFP_PAGES);
 		if (!r->pages[i])
 			goto err_free_pages;
 	}

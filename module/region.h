@@ -4,6 +4,16 @@
 
 #include <linux/types.h>
 
+#include <linux/gfp.h>
+
+/*
+ * Bulk pages (rings, data regions, pools): charged to the caller's
+ * memory cgroup, and a cgroup at its limit makes the call fail with
+ * ENOMEM instead of waking its OOM killer.
+ */
+#define RXU_GFP_PAGES	(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NORETRY | \
+			 __GFP_NOWARN)
+
 struct file;
 struct page;
 struct vm_area_struct;

@@ -38,6 +38,7 @@
 
 #include "compat.h"
 #include "instance.h"
+#include "region.h"
 #include "scheme.h"
 
 #define RXU_POOL_MAX_BYTES	SZ_1G	/* per connection */
@@ -125,11 +126,12 @@ static struct rxu_pool_map *rxu_pool_add(struct rxu_pool *pool, u64 offset,
 	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
-	m->pages = kvcalloc(nr, sizeof(*m->pages), GFP_KERNEL_ACCOUNT);
+	m->pages = kvcalloc(nr, sizeof(*m->pages),
+			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!m->pages)
 		goto err_free_map;
 	for (i = 0; i < nr; i++) {
-		m->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		m->pages[i] = alloc_page(RXU_GFP_PAGES);
 		if (!m->pages[i])
 			goto err_free_pages;
 		m->nr_pages++;
@@ -487,8 +489,8 @@ long rxu_u2u_recv(struct rxu_instance *inst, void __user *arg)
 		return -EBADFD;
 
 	prod = rxu_instance_alloc();
-	if (!prod)
-		return -ENOMEM;
+	if (IS_ERR(prod))
+		return PTR_ERR(prod);
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		ret = fd;
