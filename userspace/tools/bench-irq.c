@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench-irq - interrupt delivery latency on QEMU's edu device (1234:11e8):
+ * from the MMIO write to edu's raise-interrupt register (0x60) until the
+ * waiting thread has the interrupt, two ways on the same MSI eventfd of
+ * VFIO, in the same process and guest boot:
+ *
+ *   ring   the eventfd subscribed with FILES_UPDATE on a redox_uring ring,
+ *          waited for with ENTER(min_complete 1): the EVENT CQE;
+ *   epoll  the eventfd in an epoll set, waited for with epoll_wait.
+ *
+ * Rounds alternate (ring, epoll, ring, ...; the first mechanism alternates
+ * too); during a round only that mechanism watches the eventfd (the ring
+ * subscription is ended, the epoll registration deleted, between rounds).
+ * Reading the eventfd and acknowledging edu (0x64) happen outside the
+ * timed window, the same for both.  Prints the median of each round, the
+ * median of the round medians per mechanism and the ratio ring/epoll.
+ *
+ * Also: config-space read round trip, a 4-byte pread of the VFIO config
+ * region (the baseline for reads through pci:).
+ *
+ *   bench-irq [-n N] [-r ROUNDS] [-w WARMUP] --vfio ADDR
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rxu.h"
+#include "rxu_pcidrv.h"
+
+#define EDU_IRQ_STATUS	0x24
+#define EDU_IRQ_RAISE	0x60
+#define EDU_IRQ_ACK	0x64
+#define UD_SUB		0x5bULL
+#define UD_END		0x5eULL
+#define WAIT_NS		(5ULL * 1000000000ULL)
+
+static struct rxu_pcidrv_dev dev;
+static struct rxu_instance ring;
+static void *bar;
+static int efd, ep;
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "bench-irq: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	exit(2);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t median(uint64_t *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* After the timed window: reset the eventfd and edu's interrupt status. */
+static void settle(void)
+{
+	rxu_pcidrv_irq_count(efd);
+	rxu_mmio_write32(bar, EDU_IRQ_ACK, rxu_mmio_read32(bar, EDU_IRQ_STATUS));
+}
+
+static void ring_start(void)
+{
+	int rc = rxu_pcidrv_irq_subscribe(&ring, efd, UD_SUB);
+
+	if (rc)
+		die("FILES_UPDATE subscribe", rc);
+}
+
+/* End the subscription; drop every CQE up to its LAST_UPDATE. */
+static void ring_stop(void)
+{
+	struct rxu_sqe64 sqe;
+	struct rxu_cqe64 cqe;
+	int rc, got_last = 0, got_end = 0;
+
+	rxu_prep_files_update_end(&sqe, efd, UD_END);
+	rc = rxu_queue_sqe(&ring, &sqe);
+	if (rc)
+		die("FILES_UPDATE end", rc);
+	while (!got_last || !got_end) {
+		rc = rxu_wait_cqe(&ring, &cqe, WAIT_NS);
+		if (rc)
+			die("waiting for LAST_UPDATE", rc);
+		if (cqe.user_data == UD_END)
+			got_end = 1;
+		else if (cqe.user_data == UD_SUB && rxu_cqe_is_last_update(&cqe))
+			got_last = 1;
+	}
+}
+
+static uint64_t one_ring(void)
+{
+	struct rxu_cqe64 cqe;
+	uint64_t t0, t1;
+	int rc;
+
+	t0 = now_ns();
+	rxu_mmio_write32(bar, EDU_IRQ_RAISE, 1);
+	do {
+		rc = rxu_wait_cqe(&ring, &cqe, WAIT_NS);
+		if (rc)
+			die("waiting for the EVENT CQE", rc);
+	} while (!(cqe.user_data == UD_SUB && rxu_cqe_is_event(&cqe)));
+	t1 = now_ns();
+	settle();
+	return t1 - t0;
+}
+
+static uint64_t one_epoll(void)
+{
+	struct epoll_event ev;
+	uint64_t t0, t1;
+	int n;
+
+	t0 = now_ns();
+	rxu_mmio_write32(bar, EDU_IRQ_RAISE, 1);
+	do {
+		n = epoll_wait(ep, &ev, 1, (int)(WAIT_NS / 1000000));
+	} while (n < 0 && errno == EINTR);
+	if (n != 1)
+		die("epoll_wait", n < 0 ? errno : ETIME);
+	t1 = now_ns();
+	settle();
+	return t1 - t0;
+}
+
+static void epoll_start(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = efd };
+
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) < 0)
+		die("epoll_ctl ADD", errno);
+}
+
+static void epoll_stop(void)
+{
+	if (epoll_ctl(ep, EPOLL_CTL_DEL, efd, NULL) < 0)
+		die("epoll_ctl DEL", errno);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "vfio", required_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int n = 500, rounds = 10, warm = 50, r, i;
+	const char *addr = NULL;
+	uint64_t *lat, *med[2], *ratio, cfg_med, v;
+	static const char *const name[2] = { "ring", "epoll" };
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "n:r:w:v:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': n = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'r': rounds = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'w': warm = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'v': addr = optarg; break;
+		default:
+			fprintf(stderr, "usage: bench-irq [-n N] [-r ROUNDS] [-w WARMUP] --vfio ADDR\n");
+			return 2;
+		}
+	}
+	if (!addr || !n || !rounds) {
+		fprintf(stderr, "usage: bench-irq [-n N] [-r ROUNDS] [-w WARMUP] --vfio ADDR\n");
+		return 2;
+	}
+	rc = rxu_pcidrv_open_vfio(&dev, addr);
+	if (rc)
+		die("VFIO", rc);
+	rc = rxu_pcidrv_map_bar(&dev, 0, &bar, NULL);
+	if (rc)
+		die("BAR0", rc);
+	rc = rxu_pcidrv_enable_bus_master(&dev);
+	if (rc)
+		die("bus master", rc);
+	rc = rxu_pcidrv_irq_enable(&dev, RXU_PCIDRV_IRQ_MSI, 1, &efd);
+	if (rc < 0)
+		die("MSI", rc);
+	rc = rxu_setup(&ring, 8, 8, 0);
+	if (rc)
+		die("ring", rc);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		die("epoll_create1", errno);
+	settle();
+
+	lat = calloc(n, sizeof(*lat));
+	med[0] = calloc(rounds, sizeof(uint64_t));
+	med[1] = calloc(rounds, sizeof(uint64_t));
+	ratio = calloc(rounds, sizeof(uint64_t));
+	if (!lat || !med[0] || !med[1] || !ratio)
+		die("calloc", ENOMEM);
+
+	printf("# bench-irq -n %u -r %u -w %u --vfio %s: edu raise (0x60) -> "
+	       "waiter has the MSI; %u round(s) per mechanism, alternating\n",
+	       n, rounds, warm, dev.addr, rounds);
+	for (r = 0; r < rounds; r++) {
+		for (c = 0; c < 2; c++) {
+			/* ring first in even rounds, epoll first in odd ones */
+			int m = (c + (int)r) % 2;
+
+			if (m == 0)
+				ring_start();
+			else
+				epoll_start();
+			for (i = 0; i < warm; i++)
+				m == 0 ? one_ring() : one_epoll();
+			for (i = 0; i < n; i++)
+				lat[i] = m == 0 ? one_ring() : one_epoll();
+			if (m == 0)
+				ring_stop();
+			else
+				epoll_stop();
+			med[m][r] = median(lat, n);
+			printf("round %u %-5s median %.2f us (min %.2f, max %.2f)\n",
+			       r, name[m], med[m][r] / 1e3, lat[0] / 1e3,
+			       lat[n - 1] / 1e3);
+		}
+		ratio[r] = med[0][r] * 1000 / (med[1][r] ? med[1][r] : 1);
+	}
+	{
+		uint64_t mr = median(med[0], rounds), me = median(med[1], rounds);
+		uint64_t pr = median(ratio, rounds);
+
+		printf("irq latency: ring (FILES_UPDATE EVENT CQE) %.2f us, "
+		       "epoll %.2f us, ratio ring/epoll %.3f (median of per-round ratios %.3f; target <= 1.1)\n",
+		       mr / 1e3, me / 1e3, (double)mr / (double)me, pr / 1000.0);
+	}
+
+	/* Config read: 4 bytes at 0 through the VFIO config region. */
+	for (i = 0; i < n; i++) {
+		uint32_t id;
+		uint64_t t0 = now_ns();
+
+		rc = rxu_pcidrv_config_read(&dev, 0, &id, sizeof(id));
+		v = now_ns() - t0;
+		if (rc)
+			die("config read", rc);
+		lat[i] = v;
+	}
+	cfg_med = median(lat, n);
+	printf("config read (4 bytes at 0): pread on the VFIO config region %.2f us "
+	       "(median of %u)\n", cfg_med / 1e3, n);
+
+	close(ep);
+	rxu_instance_close(&ring);
+	rxu_pcidrv_close(&dev);
+	free(lat);
+	free(med[0]);
+	free(med[1]);
+	free(ratio);
+	return 0;
+}
