@@ -34,6 +34,13 @@ read-only, and run CMD as root in the caller's directory. One argument is a
   -k KVER     guest kernel: a full version (6.1.0-56-amd64), or a prefix such as
               6.1 or 6.12 meaning the newest /boot/vmlinuz-PREFIX.* (default:
               $RXU_VM_KVER, else the newest /boot/vmlinuz-*)
+  -K IMAGE    guest kernel from anywhere, not /boot (a kernel you built): an
+              ELF vmlinux (booted through PVH) or a bzImage; needs -M
+              (also $RXU_VM_KERNEL)
+  -M MODDIR   with -K: its modules, a directory named after the kernel
+              release (INSTALL_MOD_PATH/lib/modules/<release>, with
+              modules.dep and modules.builtin); the guest sees it as its
+              /lib/modules/<release> (also $RXU_VM_MODDIR)
   -t SECS     time limit of CMD, counted from when it starts in the guest
               (default: $RXU_VM_TIMEOUT, else 300); the boot has its own
               limit, $RXU_VM_BOOT_TIMEOUT (default 120)
@@ -83,11 +90,15 @@ extra_qemu=${RXU_VM_QEMU_ARGS:-}
 extra_append=${RXU_VM_APPEND:-}
 accel=${RXU_VM_ACCEL:-tcg}
 vfio=${RXU_VM_VFIO:-0}
+custom_image=${RXU_VM_KERNEL:-}
+custom_moddir=${RXU_VM_MODDIR:-}
 
 print_kver=0
-while getopts ':k:t:m:c:q:a:pVh' opt; do
+while getopts ':k:K:M:t:m:c:q:a:pVh' opt; do
 	case $opt in
 	k) kver_req=$OPTARG ;;
+	K) custom_image=$OPTARG ;;
+	M) custom_moddir=$OPTARG ;;
 	t) timeout_s=$OPTARG ;;
 	m) mem=$OPTARG ;;
 	c) cpus=$OPTARG ;;
@@ -137,14 +148,30 @@ resolve_kver() {
 	printf '%s\n' "$best"
 }
 
-kver=$(resolve_kver "$kver_req") ||
-	die "no kernel matches '${kver_req:-any}' in /boot (with /lib/modules/<ver>)"
-vmlinuz=/boot/vmlinuz-$kver
+if [[ -n $custom_image ]]; then
+	# A kernel built elsewhere (selftests/vm/debug-kernel.sh): its release
+	# is the name of its modules directory.
+	[[ -n $custom_moddir ]] || die "-K needs -M (the kernel's modules directory)"
+	custom_image=$(readlink -f "$custom_image")
+	custom_moddir=$(readlink -f "$custom_moddir")
+	[[ -d $custom_moddir ]] || die "no directory $custom_moddir"
+	kver=${custom_moddir##*/}
+	vmlinuz=$custom_image
+	case $custom_moddir/ in
+	/tmp/* | /run/* | /proc/* | /sys/* | /dev/*)
+		die "$custom_moddir is hidden in the guest; keep -M elsewhere" ;;
+	esac
+else
+	[[ -z $custom_moddir ]] || die "-M goes with -K"
+	kver=$(resolve_kver "$kver_req") ||
+		die "no kernel matches '${kver_req:-any}' in /boot (with /lib/modules/<ver>)"
+	vmlinuz=/boot/vmlinuz-$kver
+fi
 if ((print_kver)); then
 	printf '%s\n' "$kver"
 	exit 0
 fi
-moddir=/lib/modules/$kver
+moddir=${custom_moddir:-/lib/modules/$kver}
 [[ -r $vmlinuz ]] || die "cannot read $vmlinuz"
 [[ -r $moddir/modules.dep ]] || die "no $moddir/modules.dep (run depmod $kver)"
 
@@ -187,7 +214,10 @@ extract_vmlinux() {
 
 mkdir -p "$VM_DIR"
 kernel_image=$vmlinuz
-if [[ ${RXU_VM_PVH:-1} == 1 ]]; then
+if [[ -n $custom_image ]]; then
+	# An ELF vmlinux boots through its PVH entry, a bzImage as it is.
+	: # (nothing to extract: a build tree has its vmlinux)
+elif [[ ${RXU_VM_PVH:-1} == 1 ]]; then
 	vmlinux=$VM_DIR/vmlinux-$kver
 	if [[ -s $vmlinux && ! $vmlinuz -nt $vmlinux ]] || extract_vmlinux "$vmlinuz" "$vmlinux"; then
 		kernel_image=$vmlinux
@@ -235,6 +265,16 @@ for l in fd:/proc/self/fd stdin:/proc/self/fd/0 stdout:/proc/self/fd/1 stderr:/p
 	[ -e "$R/dev/${l%%:*}" ] || ln -s "${l#*:}" "$R/dev/${l%%:*}"
 done
 [ -d $R/sys/kernel/debug ] && mount -t debugfs debugfs $R/sys/kernel/debug
+# A kernel from -K: its modules directory (somewhere on the host) becomes
+# /lib/modules/<release>, over a tmpfs that hides the host kernels' modules.
+# (Held at /moddir meanwhile: it may itself be under /lib/modules.)
+if [ -n "$RXU_MODDIR" ]; then
+	mkdir -p /moddir
+	mnt -o bind "$R$RXU_MODDIR" /moddir
+	mnt -t tmpfs -o mode=755 tmpfs $R/lib/modules
+	mkdir -p "$R/lib/modules/${RXU_MODDIR##*/}"
+	mnt -o bind /moddir "$R/lib/modules/${RXU_MODDIR##*/}"
+fi
 [ -d $R/sys/kernel/tracing ] && mount -t tracefs tracefs $R/sys/kernel/tracing
 # /tmp and /run are the guest's own; a caller working under one of them
 # (a CI clone in /tmp) keeps its directory, re-attached on top.
@@ -400,6 +440,7 @@ trap 'msg "interrupted"; exit 130' INT TERM HUP
 	printf 'RXU_TIMEOUT=%s\n' "$timeout_s"
 	printf 'RXU_CWD=%s\n' "$(shquote "$cwd")"
 	printf 'RXU_ROOT_CACHE=%s\n' "$(shquote "${RXU_VM_ROOT_CACHE:-cache=loose}")"
+	printf 'RXU_MODDIR=%s\n' "$(shquote "$custom_moddir")"
 } >"$rundir/conf"
 
 {
