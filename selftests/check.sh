@@ -3,7 +3,7 @@
 #
 # selftests/check.sh - everything `make check` runs, counted.
 #
-#   selftests/check.sh [all|style|stress]
+#   selftests/check.sh [all|style|stress|drivers]
 #
 # Each step is one or more test cases: builds (both compilers, both kernels,
 # W=1 -Werror), the uapi header under gcc and clang -pedantic, checkpatch
@@ -148,6 +148,32 @@ guest_checks() {
 	done
 }
 
+# The drivers against emulated hardware: selftests/drivers/edu.sh in the
+# VFIO guest (run.sh -V: intel-iommu, edu, qemu-xhci, nvme, e1000e) for
+# every kernel; its TAP cases are counted, and the guest run (dmesg clean)
+# is one more.  A kernel where the VFIO guest cannot work is reported as a
+# failure with its reason, never skipped silently.  ~15 s per kernel.
+driver_checks() {
+	local k log rc
+	step "edud + bench-irq build" build-drivers.log make -C userspace
+	for k in $(kvers); do
+		log=$out/drivers-$k.log
+		make --no-print-directory -s "module-$k" >/dev/null 2>&1
+		selftests/vm/run.sh -V -k "$k" -t 170 -- \
+			selftests/drivers/edu.sh "build/module/$k/redox_uring.ko" \
+			>"$log" 2>&1
+		rc=$?
+		count_tap "edud on edu over VFIO ($k)" "$log"
+		grep -E '# SKIP' "$log" | sed 's/^/    /'
+		if [ $rc -eq 0 ] && grep -qE '^1\.\.[0-9]+' "$log"; then
+			record PASS "VFIO guest run and dmesg clean ($k)"
+		else
+			record FAIL "VFIO guest run and dmesg clean ($k), exit $rc (log: ${log#"$top"/})"
+			tail -n 30 "$log" | sed 's/^/    /'
+		fi
+	done
+}
+
 # The 1,000,000-event two-thread stress of FILES_UPDATE (lost and
 # duplicated events must be 0).  On one vCPU: cross-vCPU wake-ups cost
 # milliseconds under TCG, which would stretch it to half an hour; the
@@ -176,6 +202,9 @@ case $what in
 stress)
 	stress_checks
 	;;
+drivers)
+	driver_checks
+	;;
 style)
 	style_checks
 	;;
@@ -188,10 +217,11 @@ all)
 	module_builds
 	style_checks
 	guest_checks
+	driver_checks
 	stress_checks
 	;;
 *)
-	echo "usage: $0 [all|style|stress]" >&2
+	echo "usage: $0 [all|style|stress|drivers]" >&2
 	exit 2
 	;;
 esac
