@@ -54,6 +54,8 @@ struct rxu_pcidrv_bar {
 	uint32_t flags;			/* VFIO_REGION_INFO_FLAG_* */
 };
 
+struct rxu_pcidrv_pcid;		/* the pci: connection (lib/pci.c) */
+
 struct rxu_pcidrv_iova_range {
 	uint64_t start, end;		/* inclusive, as VFIO reports them */
 };
@@ -78,6 +80,9 @@ struct rxu_pcidrv_dev {
 	int irq_kind;			/* enum rxu_pcidrv_irq_kind, -1: none */
 	unsigned int irq_count;
 	int irq_fd[RXU_PCIDRV_MAX_IRQS];
+
+	/* Set by rxu_pcidrv_open_pcid(): interrupts then go through pcid. */
+	struct rxu_pcidrv_pcid *pcid;
 };
 
 /* DMA memory: va for the CPU, iova for the device. */
@@ -104,6 +109,37 @@ int rxu_pcidrv_open_vfio(struct rxu_pcidrv_dev *d, const char *addr);
  */
 int rxu_pcidrv_from_fds(struct rxu_pcidrv_dev *d, const char *addr,
 			int container, int device);
+
+/*
+ * Through pcid (rxu_pci.h): on the kernel ring kring, OPEN
+ * "SCHEME:ADDR/container?token=T" and "SCHEME:ADDR/device?token=T" (the
+ * fds arrive by PASS_FD), then ATTACH a u2u ring to "SCHEME:", DUP its
+ * pool, and CLAIM the function with the token.  addr, token and scheme
+ * may be NULL: then PCID_ADDRESS, PCID_TOKEN and PCID_SCHEME (default
+ * "pci") from the environment, as pcid spawns its drivers; the token is
+ * removed from the environment once read.  kring must stay open while d
+ * is (interrupt vectors are OPENed through it).  Afterwards
+ * rxu_pcidrv_irq_*() enable interrupts with SET_CAPABILITY and OPEN
+ * "ADDR/irq/N" for their eventfds instead of calling VFIO themselves.
+ */
+int rxu_pcidrv_open_pcid(struct rxu_pcidrv_dev *d, struct rxu_instance *kring,
+			 const char *addr, const char *token,
+			 const char *scheme);
+
+/*
+ * One pcid request on the u2u ring (rxu_pci.h part B): opcode 128..137,
+ * fd = the function, the other fields as given; data goes through the
+ * connection's 4 KiB pool buffer, whose pointer and pool offset
+ * rxu_pcidrv_pcid_buffer() returns.  The CQE's status, and its extra in
+ * *extra if not NULL.  -ENOTCONN without a pcid connection.
+ */
+int64_t rxu_pcidrv_pcid_call(struct rxu_pcidrv_dev *d, uint8_t opcode,
+			     uint64_t addr, uint64_t len, uint64_t offset,
+			     uint64_t *extra);
+void *rxu_pcidrv_pcid_buffer(struct rxu_pcidrv_dev *d, uint64_t *pool_offset);
+/* CONFIG_READ through pcid (u2u), into buf: bytes read or -errno. */
+int64_t rxu_pcidrv_pcid_config_read(struct rxu_pcidrv_dev *d, uint64_t off,
+				    void *buf, size_t len);
 
 /* Disable interrupts, unmap BARs, close the fds.  Safe on a zeroed or
  * failed struct.  DMA memory is freed by rxu_pcidrv_dma_free(). */

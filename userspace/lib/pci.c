@@ -23,6 +23,7 @@
 
 #include <linux/vfio.h>
 
+#include "rxu_pci.h"
 #include "rxu_pcidrv.h"
 
 #define PAGE		4096ULL
@@ -39,6 +40,24 @@ static int fail_errno(int saved)
 	errno = saved;
 	return err ? -err : -EIO;
 }
+
+/* The pci: connection of a function that came from pcid. */
+struct rxu_pcidrv_pcid {
+	struct rxu_instance *kring;	/* the driver's kernel ring (not owned) */
+	struct rxu_instance u2u;	/* ATTACHed to "SCHEME:" */
+	struct rxu_pool pool;
+	void *buf;			/* 4 KiB of the pool */
+	uint64_t buf_off;
+	uint32_t addr;			/* RXU_PCI_ADDR() */
+	uint64_t seq;
+	char scheme[32];
+	char token[RXU_PCI_TOKEN_LEN + 1];
+};
+
+static void pcid_free(struct rxu_pcidrv_pcid *p);
+static int pcid_irq_enable(struct rxu_pcidrv_dev *d, int kind,
+			   unsigned int count);
+static int pcid_irq_disable(struct rxu_pcidrv_dev *d);
 
 static void init_dev(struct rxu_pcidrv_dev *d)
 {
@@ -279,6 +298,9 @@ void rxu_pcidrv_close(struct rxu_pcidrv_dev *d)
 	if (d->container >= 0)
 		close(d->container);
 	d->device = d->group = d->container = -1;
+	if (d->pcid)
+		pcid_free(d->pcid);
+	d->pcid = NULL;
 	errno = saved;
 }
 
@@ -522,6 +544,12 @@ int rxu_pcidrv_irq_enable(struct rxu_pcidrv_dev *d, int kind,
 
 	if (d->irq_kind >= 0)
 		return -EBUSY;
+	if (d->pcid) {
+		rc = pcid_irq_enable(d, kind, count ? count : 1);
+		if (rc >= 0 && fds)
+			memcpy(fds, d->irq_fd, sizeof(int) * d->irq_count);
+		return rc;
+	}
 	if (kind == RXU_PCIDRV_IRQ_AUTO) {
 		static const int order[] = { RXU_PCIDRV_IRQ_MSIX,
 					     RXU_PCIDRV_IRQ_MSI,
@@ -577,6 +605,8 @@ int rxu_pcidrv_irq_disable(struct rxu_pcidrv_dev *d)
 
 	if (d->irq_kind < 0)
 		return 0;
+	if (d->pcid)
+		return pcid_irq_disable(d);
 	rc = set_irqs(d, (uint32_t)d->irq_kind,
 		      VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0,
 		      NULL);
@@ -591,6 +621,12 @@ int rxu_pcidrv_irq_unmask(struct rxu_pcidrv_dev *d)
 {
 	if (d->irq_kind != RXU_PCIDRV_IRQ_INTX)
 		return 0;	/* MSI/MSI-X are not automasked */
+	if (d->pcid) {
+		int64_t r = rxu_pcidrv_pcid_call(d, RXU_PCI_OP_IRQ_UNMASK, 0, 1,
+						 0, NULL);
+
+		return r < 0 ? (int)r : 0;
+	}
 	return set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX,
 			VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, 1,
 			NULL);
@@ -640,4 +676,339 @@ int rxu_pcidrv_irq_subscribe(struct rxu_instance *in, int efd,
 	    rxu_cqe_is_last_update(&cqe))
 		return -EPROTO;
 	return (int)rxu_cqe_result(&cqe);
+}
+
+/* ------------------------------------------------------------------ */
+/* Through pcid: the pci: scheme (rxu_pci.h)                           */
+/* ------------------------------------------------------------------ */
+
+/* One request on the kernel ring, waited for: its CQE's result. */
+static int64_t kring_call(struct rxu_instance *in, struct rxu_sqe64 *sqe)
+{
+	static uint64_t seq;
+	struct rxu_cqe64 cqe;
+	int rc;
+
+	sqe->user_data = 0x9c1d000000000000ULL | ++seq;
+	rc = rxu_queue_sqe(in, sqe);
+	if (rc)
+		return rc;
+	for (;;) {
+		rc = rxu_wait_cqe(in, &cqe, 0);
+		if (rc)
+			return rc;
+		/* OPEN of a scheme file is followed by an EVENT: not ours. */
+		if (cqe.user_data == sqe->user_data && !rxu_cqe_is_event(&cqe))
+			return rxu_cqe_result(&cqe);
+	}
+}
+
+/* OPEN "SCHEME:ADDR/what?token=T" through the kernel ring: the fd. */
+static int pcid_open(struct rxu_pcidrv_dev *d, const char *what)
+{
+	struct rxu_pcidrv_pcid *p = d->pcid;
+	struct rxu_sqe64 sqe;
+	char path[160];
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s:%s/%s%s%s", p->scheme, d->addr,
+		     what, RXU_PCI_TOKEN_SUFFIX, p->token);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	rxu_prep_open(&sqe, path, (uint64_t)n, O_RDWR | O_CLOEXEC, 0, 0);
+	return (int)kring_call(p->kring, &sqe);
+}
+
+static void pcid_free(struct rxu_pcidrv_pcid *p)
+{
+	rxu_pool_close(&p->pool);
+	rxu_instance_close(&p->u2u);
+	memset(p->token, 0, sizeof(p->token));
+	free(p);
+}
+
+void *rxu_pcidrv_pcid_buffer(struct rxu_pcidrv_dev *d, uint64_t *pool_offset)
+{
+	if (!d->pcid)
+		return NULL;
+	if (pool_offset)
+		*pool_offset = d->pcid->buf_off;
+	return d->pcid->buf;
+}
+
+int64_t rxu_pcidrv_pcid_call(struct rxu_pcidrv_dev *d, uint8_t opcode,
+			     uint64_t addr, uint64_t len, uint64_t offset,
+			     uint64_t *extra)
+{
+	struct rxu_pcidrv_pcid *p = d->pcid;
+	struct rxu_sqe64 sqe;
+	struct rxu_cqe64 cqe;
+	int rc;
+
+	if (!p)
+		return -ENOTCONN;
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = opcode;
+	sqe.syscall_flags = RXU_PCI_VERSION;
+	sqe.fd = p->addr;
+	sqe.addr = addr;
+	sqe.len = len;
+	sqe.offset = offset;
+	sqe.user_data = ++p->seq;
+	rc = rxu_queue_sqe(&p->u2u, &sqe);
+	if (rc)
+		return rc;
+	for (;;) {
+		rc = rxu_wait_cqe(&p->u2u, &cqe, 0);
+		if (rc)
+			return rc;
+		if (cqe.user_data == sqe.user_data)
+			break;
+	}
+	if (extra)
+		*extra = cqe.extra;
+	return rxu_cqe_result(&cqe);
+}
+
+int64_t rxu_pcidrv_pcid_config_read(struct rxu_pcidrv_dev *d, uint64_t off,
+				    void *buf, size_t len)
+{
+	int64_t r;
+
+	if (!d->pcid)
+		return -ENOTCONN;
+	if (len > 4096)
+		return -EINVAL;
+	r = rxu_pcidrv_pcid_call(d, RXU_PCI_OP_CONFIG_READ, d->pcid->buf_off,
+				 len, off, NULL);
+	if (r > 0)
+		memcpy(buf, d->pcid->buf, (size_t)r);
+	return r;
+}
+
+int rxu_pcidrv_open_pcid(struct rxu_pcidrv_dev *d, struct rxu_instance *kring,
+			 const char *addr, const char *token,
+			 const char *scheme)
+{
+	struct rxu_pcidrv_pcid *p;
+	char canon[RXU_PCIDRV_ADDR_MAX], at[40];
+	struct rxu_sqe64 sqe;
+	int rc, container = -1, device = -1, pfd;
+	uint32_t bin;
+
+	init_dev(d);
+	if (!addr)
+		addr = getenv(RXU_PCI_ENV_ADDRESS);
+	if (!scheme)
+		scheme = getenv(RXU_PCI_ENV_SCHEME);
+	if (!scheme || !*scheme)
+		scheme = RXU_PCI_SCHEME;
+	rc = rxu_pcidrv_parse_addr(addr, canon);
+	if (rc)
+		return rc;
+	if (rxu_pci_addr_parse(canon, strlen(canon), &bin))
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	rxu_instance_from_fd(&p->u2u, -1);
+	p->pool.fd = -1;
+	if (!token) {
+		token = getenv(RXU_PCI_ENV_TOKEN);
+		if (token) {
+			snprintf(p->token, sizeof(p->token), "%s", token);
+			unsetenv(RXU_PCI_ENV_TOKEN);
+			token = p->token;
+		}
+	}
+	if (!token || strlen(token) != RXU_PCI_TOKEN_LEN ||
+	    strlen(scheme) >= sizeof(p->scheme)) {
+		free(p);
+		return -EINVAL;
+	}
+	if (token != p->token)
+		snprintf(p->token, sizeof(p->token), "%s", token);
+	snprintf(p->scheme, sizeof(p->scheme), "%s", scheme);
+	p->kring = kring;
+	p->addr = bin;
+	memcpy(d->addr, canon, sizeof(canon));
+	d->pcid = p;
+
+	/* The fds: container first (EBUSY if the group is owned elsewhere). */
+	container = pcid_open(d, "container");
+	if (container < 0) {
+		rc = container;
+		goto fail;
+	}
+	device = pcid_open(d, "device");
+	if (device < 0) {
+		rc = device;
+		close(container);
+		goto fail;
+	}
+	d->pcid = NULL;		/* from_fds starts from a clean struct */
+	rc = rxu_pcidrv_from_fds(d, canon, container, device);
+	if (rc) {
+		pcid_free(p);
+		return rc;
+	}
+	d->pcid = p;
+
+	/* The u2u ring, its pool, a 4 KiB buffer, and the claim. */
+	rc = rxu_instance_open(&p->u2u);
+	if (!rc)
+		rc = rxu_instance_create(&p->u2u, 16, 16, 0);
+	if (!rc)
+		rc = rxu_instance_map(&p->u2u);
+	snprintf(at, sizeof(at), "%s:", p->scheme);
+	if (!rc)
+		rc = rxu_instance_attach(&p->u2u, at);
+	if (rc)
+		goto fail;
+	rxu_prep_dup_param(&sqe, p->u2u.fd, RXU_DUP_PARAM_POOL,
+			   sizeof(RXU_DUP_PARAM_POOL) - 1, 0);
+	pfd = (int)kring_call(kring, &sqe);
+	if (pfd < 0) {
+		rc = pfd;
+		goto fail;
+	}
+	rc = rxu_pool_init(&p->pool, pfd);
+	if (!rc)
+		rc = rxu_pool_grow(&p->pool, PAGE, &p->buf_off);
+	if (rc)
+		goto fail;
+	p->buf = rxu_pool_ptr(&p->pool, p->buf_off, PAGE);
+	if (!p->buf) {
+		rc = -EFAULT;
+		goto fail;
+	}
+	memcpy(p->buf, p->token, RXU_PCI_TOKEN_LEN);
+	rc = (int)rxu_pcidrv_pcid_call(d, RXU_PCI_OP_CLAIM, p->buf_off,
+				       RXU_PCI_TOKEN_LEN, 0, NULL);
+	memset(p->buf, 0, RXU_PCI_TOKEN_LEN);
+	if (rc)
+		goto fail;
+	return 0;
+fail:
+	if (d->device >= 0 || d->container >= 0) {
+		rxu_pcidrv_close(d);	/* frees d->pcid too */
+	} else {
+		d->pcid = NULL;
+		pcid_free(p);
+	}
+	return rc;
+}
+
+/* The FETCH_ALL_CAPABILITIES index of the first capability with id. */
+static int pcid_cap_index(struct rxu_pcidrv_dev *d, uint16_t id)
+{
+	struct rxu_pci_cap_record *rec = d->pcid->buf;
+	uint64_t max = PAGE / sizeof(*rec), i;
+	int64_t n;
+
+	n = rxu_pcidrv_pcid_call(d, RXU_PCI_OP_FETCH_ALL_CAPABILITIES, 0, max,
+				 d->pcid->buf_off, NULL);
+	if (n < 0)
+		return (int)n;
+	for (i = 0; i < (uint64_t)n && i < max; i++)
+		if (!rec[i].extended && rec[i].id == id)
+			return (int)i;
+	return -ENOENT;
+}
+
+static int pcid_irq_enable(struct rxu_pcidrv_dev *d, int kind,
+			   unsigned int count)
+{
+	static const int order[] = { RXU_PCIDRV_IRQ_MSIX, RXU_PCIDRV_IRQ_MSI,
+				     RXU_PCIDRV_IRQ_INTX };
+	struct rxu_pci_set_capability *set;
+	uint64_t index = 0;
+	unsigned int i, k;
+	int64_t r = -ENODEV;
+	char what[32];
+	int fd;
+
+	if (count > RXU_PCIDRV_MAX_IRQS)
+		return -ERANGE;
+	for (k = 0; k < 3; k++) {
+		uint16_t id = 0;
+		int idx;
+
+		if (kind != RXU_PCIDRV_IRQ_AUTO && kind != order[k])
+			continue;
+		if (order[k] == RXU_PCIDRV_IRQ_INTX) {
+			index = RXU_PCI_INDEX_INTX;
+		} else {
+			id = order[k] == RXU_PCIDRV_IRQ_MSIX ?
+			     RXU_PCI_CAP_ID_MSIX : RXU_PCI_CAP_ID_MSI;
+			idx = pcid_cap_index(d, id);
+			if (idx < 0) {
+				r = idx;
+				continue;
+			}
+			index = (uint64_t)idx;
+		}
+		set = d->pcid->buf;
+		memset(set, 0, sizeof(*set));
+		set->id = id;
+		set->flags = RXU_PCI_SET_ENABLE;
+		set->count = count;
+		r = rxu_pcidrv_pcid_call(d, RXU_PCI_OP_SET_CAPABILITY, index,
+					 sizeof(*set), d->pcid->buf_off, NULL);
+		if (r >= 0) {
+			kind = order[k];
+			break;
+		}
+	}
+	if (r < 0)
+		return (int)r;
+	if ((uint64_t)r < count)
+		count = (unsigned int)r;
+	for (i = 0; i < count; i++) {
+		snprintf(what, sizeof(what), "irq/%u", i);
+		fd = pcid_open(d, what);
+		if (fd < 0) {
+			while (i--)
+				close(d->irq_fd[i]);
+			d->irq_kind = kind;	/* so that disable undoes it */
+			d->irq_count = 0;
+			pcid_irq_disable(d);
+			return fd;
+		}
+		d->irq_fd[i] = fd;
+	}
+	d->irq_kind = kind;
+	d->irq_count = count;
+	return kind;
+}
+
+static int pcid_irq_disable(struct rxu_pcidrv_dev *d)
+{
+	struct rxu_pci_set_capability *set = d->pcid->buf;
+	uint64_t index = RXU_PCI_INDEX_INTX;
+	uint16_t id = 0;
+	unsigned int i;
+	int64_t r = 0;
+	int idx;
+
+	if (d->irq_kind != RXU_PCIDRV_IRQ_INTX) {
+		id = d->irq_kind == RXU_PCIDRV_IRQ_MSIX ? RXU_PCI_CAP_ID_MSIX :
+		     RXU_PCI_CAP_ID_MSI;
+		idx = pcid_cap_index(d, id);
+		if (idx < 0)
+			r = idx;
+		index = (uint64_t)idx;
+	}
+	if (!r) {
+		memset(set, 0, sizeof(*set));
+		set->id = id;
+		set->flags = RXU_PCI_SET_DISABLE;
+		r = rxu_pcidrv_pcid_call(d, RXU_PCI_OP_SET_CAPABILITY, index,
+					 sizeof(*set), d->pcid->buf_off, NULL);
+	}
+	for (i = 0; i < d->irq_count; i++)
+		close(d->irq_fd[i]);
+	d->irq_kind = -1;
+	d->irq_count = 0;
+	return r < 0 ? (int)r : 0;
 }
