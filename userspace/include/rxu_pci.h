@@ -49,7 +49,8 @@
  *
  * Without a token anyone who can reach the scheme may read the listing,
  * FetchConfig, `bars`, and the first 64 bytes of config space, which is
- * what sysfs shows unprivileged users.  Everything else is EACCES.
+ * what sysfs shows unprivileged users (reads stop there, as in sysfs).
+ * Everything else is EACCES.
  *
  * On paths a token is a suffix "?token=<hex>" (RXU_PCI_TOKEN_SUFFIX),
  * e.g. "pci:0000:00:03.0/device?token=0123...".  Path bytes reach only
@@ -71,8 +72,9 @@
  *  "ADDR/config"      config space (256 or 4096 bytes, FSTAT st_size).
  *                     PREAD/PWRITE at any offset, or READ/WRITE/SEEK.
  *                     Reads past the end return 0 bytes; a write crossing
- *                     the end is EINVAL.  Read rights: see tokens (a
- *                     token-less read beyond byte 64 is EACCES).  Writes
+ *                     the end is EINVAL.  Read rights: see tokens (without
+ *                     a token the file is 64 bytes long, as sysfs's config
+ *                     is for unprivileged users; CONFIG_READ likewise).  Writes
  *                     need the driver token and the write rules below.
  *                     Reads come from sysfs (what lspci shows: the real
  *                     device), writes go through VFIO's config region.
