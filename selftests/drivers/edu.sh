@@ -11,8 +11,9 @@
 # drivers_probe), runs edud standalone (--vfio: factorials through MMIO,
 # MSI as EVENT CQEs on a ring, DMA both ways verified byte for byte; its
 # TAP lines are numbered into this one's), runs it again to show the
-# function is reusable after a driver exits, then through pcid when pcid
-# is built, and finally gives the function back (no driver).
+# function is reusable after a driver exits, then as pcid spawns it (pcid
+# binds edu itself, edud claims it through pci:), and finally gives the
+# function back (no driver).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 top=$(pwd)
@@ -107,14 +108,33 @@ run_tap "edud --vfio, again" "$edud" --vfio "$dev" --rounds 3
 rc=$?
 check "a second edud on the same function exits 0 (status $rc)" test $rc -eq 0
 
-if [ -x "$pcid" ] && [ -n "${EDU_PCID_CMD:-}" ]; then
-	# pcid spawns edud for the edu function; the command comes from the
-	# pcid side of issue 5 (EDU_PCID_CMD), so this stays in step with it.
-	run_tap "edud via pcid" sh -c "$EDU_PCID_CMD"
-	rc=$?
-	check "edud spawned by pcid exits 0 (status $rc)" test $rc -eq 0
+if [ -x "$pcid" ]; then
+	# pcid binds edu, spawns edud with PCID_ADDRESS/PCID_TOKEN; edud gets
+	# its fds by PASS_FD, claims the function on a u2u ring and enables
+	# the MSI with SET_CAPABILITY.  Its TAP comes out in pcid's output.
+	conf=$(mktemp -d /tmp/edu-pcid.XXXXXX)
+	printf '[edu]\nvendor = 0x1234\ndevice = 0x11e8\ncommand = %s --rounds 10 $ADDR\nrestart = 0\n' \
+		"$edud" >"$conf/edu.conf"
+	before=$(basename "$(readlink "$sys/driver" 2>/dev/null)" 2>/dev/null)
+	"$pcid" --config "$conf" --state-dir "$conf" >"$conf/out" 2>&1 &
+	pp=$!
+	i=0
+	while [ $i -lt 120 ] && ! grep -qE 'driver exited|giving up' "$conf/out"; do
+		sleep 0.5
+		i=$((i + 1))
+	done
+	kill "$pp" 2>/dev/null
+	wait "$pp"
+	prc=$?
+	run_tap "edud via pcid" cat "$conf/out"
+	check "edud spawned by pcid exits 0" grep -q 'driver exited (status 0)' "$conf/out"
+	check "pcid ends on SIGTERM (status $prc)" test $prc -eq 0 -o $prc -eq 143
+	after=$(basename "$(readlink "$sys/driver" 2>/dev/null)" 2>/dev/null)
+	check "pcid gave $dev back to the driver it had (${before:-none}; now ${after:-none})" \
+		test "$before" = "$after"
+	rm -rf "$conf"
 else
-	skip "edud through pcid (pci: ATTACH, fds by PASS_FD)" "pcid's pci: protocol is not in this tree yet"
+	skip "edud through pcid (pci: ATTACH, fds by PASS_FD)" "pcid is not built ($pcid)"
 fi
 
 # Give the function back: clear the override, unbind, probe (no driver).

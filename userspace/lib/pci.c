@@ -903,7 +903,8 @@ fail:
 static int pcid_cap_index(struct rxu_pcidrv_dev *d, uint16_t id)
 {
 	struct rxu_pci_cap_record *rec = d->pcid->buf;
-	uint64_t max = PAGE / sizeof(*rec), i;
+	/* pcid answers at most 96 records per request (EINVAL above). */
+	uint64_t max = 64, i;
 	int64_t n;
 
 	n = rxu_pcidrv_pcid_call(d, RXU_PCI_OP_FETCH_ALL_CAPABILITIES, 0, max,
