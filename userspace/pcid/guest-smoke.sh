@@ -10,7 +10,9 @@
 # PCID_TOKEN; the driver gets the VFIO device and container fds (PASS_FD)
 # and irq/N is ENOENT before interrupts are enabled; no token or a wrong
 # one is EACCES; the listing; config space through pci: equals sysfs's
-# (admin token; 64 bytes without a token); forbidden config writes; a
+# (admin token; 64 bytes without a token); forbidden config writes; the
+# u2u ring (pcid-u2u-check: CLAIM, FETCH_CONFIG, capabilities, MSI by
+# SET_CAPABILITY, irq/0 by PASS_FD, mask/unmask, errors); a
 # killed driver is restarted; SIGTERM gives edu back; --release after a
 # kill -9 gives it back from the state file.
 set -u
@@ -62,6 +64,7 @@ printf '\377\377' >/tmp/pcid-bar.bin
 $rxuctl open -w "pci:\$a/config?token=\$PCID_TOKEN" -- sh -c 'dd if=/tmp/pcid-bar.bin bs=1 seek=16 2>/dev/null >&3'; echo "barwrite \$?"
 printf '\006' >/tmp/pcid-cmd.bin
 $rxuctl open -w "pci:\$a/config?token=\$PCID_TOKEN" -- sh -c 'dd if=/tmp/pcid-cmd.bin bs=1 seek=4 2>/dev/null >&3'; echo "cmdwrite \$?"
+$top/build/userspace/pcid/pcid-u2u-check \$a | sed 's/^/u2u /'
 echo ready
 } >\$out 2>&1
 mv \$out /tmp/pcid-drv.out
@@ -87,6 +90,14 @@ check "device without a token: refused" grep -q "^notoken 1" /tmp/pcid-drv.out
 check "device with a wrong token: refused" grep -q "^badtoken 1" /tmp/pcid-drv.out
 check "a BAR write: refused" grep -q "^barwrite 1" /tmp/pcid-drv.out
 check "a Command write (memory + bus master): allowed" grep -q "^cmdwrite 0" /tmp/pcid-drv.out
+for want in "attach 0" "pool 0" "caps_unclaimed -13" "claim_bad -13" \
+	"claim 0" "claim_again 0" "claim_other -13" "unknown_fn -2" \
+	"fetch_config 328 1234:11e8 class 00ff00 rule edu" "get_cap_missing -2" \
+	"set_cap_wrong_id -22" "set_cap_missing -2" "set_cap 1" \
+	"irq0 anon_inode:\[eventfd\]" "mask 0" "unmask 0" "mask_range -22" \
+	"config_write_bar -1" "config_read 256 1234:11e8" "bad_version -38" "done"; do
+	check "u2u: $want" grep -q "^u2u $want" /tmp/pcid-drv.out
+done
 cmd=$(od -An -tx1 -j4 -N1 "$sys/config" | tr -d ' ')
 check "Command register is 06 in sysfs ($cmd)" test "$cmd" = 06
 
