@@ -44,15 +44,23 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "rxu_test.h"
+#include "rxt_provider.h"
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -77,16 +85,17 @@
 enum kind {
 	K_SETUP, K_OPEN, K_CREATE, K_MMAP, K_MUNMAP, K_ATTACH, K_ENTER,
 	K_PUSH, K_POP, K_SCRIBBLE, K_CLOSE, K_FORK, K_EVQ, K_FDCLOSE,
-	K_IOCTL, K_RW, K_NKINDS
+	K_IOCTL, K_RW, K_SRING, K_SSYS, K_SU2U, K_SPOOL, K_NKINDS
 };
 static const char *const kind_name[K_NKINDS] = {
 	"setup", "open", "create", "mmap", "munmap", "attach", "enter",
 	"push", "pop", "scribble", "close", "fork", "evq", "fdclose",
-	"ioctl", "rw",
+	"ioctl", "rw", "sring", "ssys", "su2u", "spool",
 };
-/* Weights (per 1000). */
-static const int kind_weight[K_NKINDS] = {
+/* Weights (per 1000); the scheme kinds are 0 with -S 0. */
+static int kind_weight[K_NKINDS] = {
 	40, 25, 40, 60, 25, 40, 150, 250, 80, 8, 30, 1, 25, 25, 16, 20,
+	60, 50, 30, 15,
 };
 
 struct slot {
@@ -101,7 +110,7 @@ struct slot {
 	size_t xlen[NEXTRA];
 };
 
-enum pkind { P_GEN, P_EVQ, P_INST };
+enum pkind { P_GEN, P_EVQ, P_INST, P_SCHEME, P_POOL };
 struct pool_ent { int fd; int kind; };
 
 struct pend { uint32_t ud; uint8_t op; size_t len; uint64_t fork_gen; };
@@ -113,10 +122,26 @@ struct thr {
 	uint64_t nops;
 	char *scr;
 	uint64_t kcount[K_NKINDS];
+	uint64_t ktime[K_NKINDS];	/* ns spent per kind */
 	uint64_t err[135];	/* syscall results: [0] = success */
 	uint64_t cqe_err[135];	/* CQE statuses: [0] = success */
 	uint64_t cqes;
 	int cur;
+	/* scheme fuzzing: fds held outside the pool are in own[] for GC */
+#define OWN_TS		0	/* ts: kernel ring for scheme SQEs */
+#define OWN_TK		1	/* tk: kernel ring for synchronous DUPs */
+#define OWN_UC		2	/* uc: a u2u consumer of fz<N> */
+#define OWN_UCPOOL	3	/* its pool fd */
+#define OWN_TAKEN	4	/* a pool fd in use */
+#define NOWN		5
+#define NPMAP		8
+	int own[NOWN];
+	struct rxt ts, tk, uc;
+	int ucpool;
+	uint32_t sseq;
+	void *pmap[NPMAP];	/* pool mappings */
+	size_t plen[NPMAP];
+	timer_t guard;
 };
 
 static struct slot slots[NSLOTS];
@@ -126,6 +151,8 @@ static uint64_t total_ops = 1000000, seed = 1;
 static _Atomic uint64_t ops_issued, ops_done;
 static uint64_t wd_last;
 static int verbose;
+#define NPROV_MAX	2
+static int nprov = NPROV_MAX;	/* -S: provider names fz0.. */
 
 static pthread_rwlock_t fdlock = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t poolmu = PTHREAD_MUTEX_INITIALIZER;
@@ -260,6 +287,10 @@ static void fd_gc(void)
 		if (pool[j].fd < FDSCAN)
 			known[pool[j].fd] = 1;
 	pthread_mutex_unlock(&poolmu);
+	for (i = 0; i < nthreads; i++)
+		for (j = 0; j < NOWN; j++)
+			if (thr[i].own[j] >= 0 && thr[i].own[j] < FDSCAN)
+				known[thr[i].own[j]] = 1;
 	for (i = 3; i < FDSCAN && i < fd_cap + 64; i++)
 		if (!known[i] && fcntl(i, F_GETFD) >= 0)
 			close(i);
@@ -439,6 +470,12 @@ static uint64_t iov_addr(struct thr *t, uint64_t cnt)
 	return (uint64_t)(uintptr_t)iov;
 }
 
+/* Scheme fuzzing, further down. */
+static int scheme_path(struct thr *t, char *p);
+static void adopt_fd(struct thr *t, int fd);
+static void guard_arm(struct thr *t);
+static void guard_off(struct thr *t);
+
 /* Put a path into scratch; sets *safe when creating/truncating is OK. */
 static uint64_t put_path(struct thr *t, uint64_t *len, int *at, int *safe)
 {
@@ -447,7 +484,7 @@ static uint64_t put_path(struct thr *t, uint64_t *len, int *at, int *safe)
 
 	*at = 0;
 	*safe = 0;
-	switch (rn(t, 10)) {
+	switch (rn(t, nprov ? 12 : 10)) {
 	case 0: case 1: n = sprintf(p, "io_uring:"); break;
 	case 2: case 3: n = sprintf(p, "event:"); break;
 	case 4: n = sprintf(p, "/dev/null"); break;
@@ -459,6 +496,7 @@ static uint64_t put_path(struct thr *t, uint64_t *len, int *at, int *safe)
 			    rn(t, 2) ? "nosuch:x" : ":fz"); break;
 	case 8: n = sprintf(p, "%s", rn(t, 2) ? "io_uring:extra" :
 			    rn(t, 2) ? "event:x/y" : "io_uring"); break;
+	case 10: case 11: n = scheme_path(t, p); break;
 	default:
 		n = (int)rn(t, 48);
 		for (int i = 0; i < n; i++)
@@ -845,25 +883,8 @@ static void handle_cqe(struct thr *t, uint64_t ud, int64_t st, uint64_t fl)
 	}
 	if (st > 0x7fffffff)
 		return;
-	/* A new fd: an instance, an event queue or something else. */
-	{
-		int fd = (int)st;
-		struct stat sb;
-		char lnk[64], path[64];
-		ssize_t n;
-
-		if (fstat(fd, &sb))
-			return;
-		fcntl(fd, F_SETFL, O_NONBLOCK);
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		n = readlink(path, lnk, sizeof(lnk) - 1);
-		lnk[n > 0 ? n : 0] = 0;
-		if (S_ISCHR(sb.st_mode) && strstr(lnk, "redox_uring") &&
-		    rn(t, 2) && slot_adopt(fd))
-			return;
-		pool_add(fd, strstr(lnk, "event") ? P_EVQ :
-			 strstr(lnk, "redox_uring") ? P_INST : P_GEN);
-	}
+	/* A new fd: an instance, an event queue, a scheme file, a pool... */
+	adopt_fd(t, (int)st);
 }
 
 static int pop_locked(struct thr *t, struct slot *s, int max)
@@ -1152,7 +1173,9 @@ static void op_attach(struct thr *t)
 	switch (rn(t, 8)) {
 	case 0: case 1: case 2: case 3:
 		memcpy(name, "io_uring:", 9); len = 9; break;
-	case 4: len = (size_t)sprintf(name, ":fz%d", (int)rn(t, 3)); break;
+	/* our own registrations are fx*: fz* are the supervised providers,
+	 * whose requests are always answered or failed in time */
+	case 4: len = (size_t)sprintf(name, ":fx%d", (int)rn(t, 3)); break;
 	case 5: len = (size_t)sprintf(name, "fz%d:", (int)rn(t, 3)); break;
 	case 6: memcpy(name, "io_uring:", 9); len = rn(t, 64); break;
 	default:
@@ -1170,7 +1193,10 @@ static void op_attach(struct thr *t)
 
 		rec(t, sysret(ioctl(fd, RXU_IOC_ATTACH, &a)));
 	} else {
+		/* "fzN:" blocks until the provider answers or dies */
+		guard_arm(t);
 		rec(t, rxt_attach(fd, name, len));
+		guard_off(t);
 	}
 }
 
@@ -1434,15 +1460,1327 @@ static void op_rw(struct thr *t)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* ------------------------------------------------------------------ */
+/* Scheme fuzzing (-S N, default 2): a supervised provider per name    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What the providers did, in memory shared by the supervisor, the
+ * providers and us (MAP_SHARED before any fork).
+ */
+struct pstats {
+	_Atomic uint64_t regs, reg_fail, rereg, deaths, kills, sqes, ok,
+		garbage, delayed, dropped, unsolicited, passfd, recv_ok,
+		recv_refused, recv_bad, u2u_sqes, u2u_abandoned, pool_maps;
+};
+static struct pstats *pst;
+static pid_t super_pid = -1;
+
+#define PMAXH		256		/* provider handles 1..255 */
+#define PMAXDL		64		/* delayed answers */
+#define PMAXU		4		/* u2u connections per provider */
+#define PMAXPM		4		/* pool mappings per connection */
+
+struct pu2u {
+	struct rxt r;			/* producer side */
+	int used, pool;
+	void *pm[PMAXPM];
+	size_t pl[PMAXPM];
+	uint64_t po[PMAXPM];
+};
+
+struct pdelay { uint64_t ud, fl, due; int64_t st; };
+
+struct prov {
+	struct thr rng;			/* only its PRNG is used */
+	int idx;
+	struct rxt t, k;		/* scheme ring, own kernel ring */
+	unsigned char *data;
+	size_t dlen;
+	unsigned char h[PMAXH];
+	uint64_t stale[64];
+	unsigned int nstale;
+	struct pdelay dl[PMAXDL];
+	int ndl;
+	struct pu2u u[PMAXU];
+	int pfd[4];			/* fds worth passing */
+	int broken;
+	uint64_t die_at;		/* 0, or when to exit */
+};
+
+static void prov_later(struct prov *p, uint64_t ud, int64_t st, uint64_t fl,
+		       uint64_t ns);
+
+static void prov_cqe(struct prov *p, uint64_t ud, int64_t st, uint64_t fl)
+{
+	struct thr *T = &p->rng;
+	uint64_t extra = rn(T, 20) ? 0 : rnd(T);
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (!rxtp_push_cqe(&p->t, ud, st, fl, extra))
+			return;
+		/* full: the doorbell makes the kernel take the CQ */
+		if (rxt_enter(&p->t, 0, RXU_ENTER_ONLY_NOTIFY, 0) < 0)
+			break;
+	}
+	p->broken = 1;		/* a broken header: re-register */
+}
+
+static int prov_passfd(struct prov *p)
+{
+	struct thr *T = &p->rng;
+
+	pst->passfd++;
+	switch (rn(T, 20)) {
+	case 0: return (int)rn(T, 64);			/* maybe closed */
+	case 1: return p->k.fd;
+	case 2: return -1 - (int)rn(T, 3);
+	default: return p->pfd[rn(T, 4)];
+	}
+}
+
+static int prov_in_data(struct prov *p, uint64_t addr, uint64_t len)
+{
+	return p->data && addr <= p->dlen && len <= p->dlen - addr;
+}
+
+static int prov_new_handle(struct prov *p)
+{
+	struct thr *T = &p->rng;
+	int i, h;
+
+	for (i = 0; i < 8; i++) {
+		h = 1 + (int)rn(T, PMAXH - 1);
+		if (!p->h[h]) {
+			p->h[h] = 1;
+			return h;
+		}
+	}
+	return -EMFILE;
+}
+
+static void prov_u2u_close(struct prov *p, struct pu2u *u)
+{
+	int i;
+
+	for (i = 0; i < PMAXPM; i++) {
+		if (u->pm[i])
+			munmap(u->pm[i], u->pl[i]);
+		u->pm[i] = NULL;
+	}
+	if (u->pool >= 0)
+		close(u->pool);
+	u->pool = -1;
+	rxt_destroy(&u->r);
+	u->used = 0;
+	(void)p;
+}
+
+/* RECV_IORING: accept, refuse, or get it wrong; 1 if answered. */
+static int prov_recv(struct prov *p, const struct rxu_sqe64 *s, int64_t *st)
+{
+	struct thr *T = &p->rng;
+	struct rxu_recv_info info;
+	struct pu2u *u = NULL;
+	int i, err, m = (int)rn(T, 12);
+
+	memset(&info, 0, sizeof(info));
+	info.ticket = s->addr;
+	switch (m) {
+	case 0:
+		pst->recv_refused++;
+		*st = -ECONNREFUSED;
+		return 0;
+	case 1:
+		pst->recv_bad++;
+		*st = 0;		/* accepted without RECV */
+		return 0;
+	case 2:
+		pst->recv_bad++;
+		info.ticket = rn(T, 2) ? s->addr ^ (1 + rn(T, 7)) :
+			      rand_u64_interesting(T);
+		break;
+	case 3:
+		pst->recv_bad++;
+		info.reserved = (uint8_t)(1 + rn(T, 255));
+		break;
+	case 4:
+		pst->recv_bad++;
+		ioctl(p->k.fd, RXU_IOC_RECV, &info);	/* EBADFD */
+		info.ticket = s->addr;
+		break;
+	default:
+		break;
+	}
+	for (i = 0; i < PMAXU; i++)
+		if (!p->u[i].used)
+			break;
+	if (i == PMAXU) {
+		i = (int)rn(T, PMAXU);
+		prov_u2u_close(p, &p->u[i]);
+	}
+	if (ioctl(p->t.fd, RXU_IOC_RECV, &info) < 0) {
+		*st = rn(T, 2) ? -errno : 0;
+		return 0;
+	}
+	u = &p->u[i];
+	memset(u, 0, sizeof(*u));
+	u->pool = -1;
+	u->used = 1;
+	u->r.fd = (int)info.producer_fd;
+	u->r.flags = (info.flags & RXU_RECV_BITS_32) ? RXU_CREATE_BITS_32 : 0;
+	u->r.sq_n = info.sq_entry_count;
+	u->r.cq_n = info.cq_entry_count;
+	u->r.sqe_size = rxt_sqe_size(u->r.flags);
+	u->r.cqe_size = rxt_cqe_size(u->r.flags);
+	for (i = 0; i < RXT_NREGIONS; i++) {
+		u->r.len[i] = rxt_region_size(i, u->r.sq_n, u->r.cq_n,
+					      u->r.flags);
+		if (!rn(T, 30))
+			continue;	/* half-mapped: never served */
+		u->r.map[i] = rxt_mmap_off(u->r.fd, rxt_region_off[i],
+					   u->r.len[i], MAP_SHARED, &err);
+	}
+	if (!rn(T, 10))			/* the ticket is used up: ENOENT */
+		ioctl(p->t.fd, RXU_IOC_RECV, &info);
+	pst->recv_ok++;
+	*st = rn(T, 12) ? 0 : -EPERM;
+	return 0;
+}
+
+/* The right answer to s (with its side effects), in *st / *fl. */
+static void prov_good(struct prov *p, const struct rxu_sqe64 *s, int64_t *st,
+		      uint64_t *fl)
+{
+	struct thr *T = &p->rng;
+	uint64_t h = s->fd, n;
+	int known = h < PMAXH && p->h[h];
+
+	*fl = 0;
+	*st = 0;
+	switch (s->opcode) {
+	case RXU_OP_OPEN:
+	case RXU_OP_DUP:
+		if (!prov_in_data(p, s->addr, s->len))
+			*st = -EFAULT;
+		else if (!rn(T, 10))
+			*st = rn(T, 2) ? -ENOENT : -EACCES;
+		else if (!rn(T, 20)) {
+			*fl = RXU_CQE_PASS_FD;
+			*st = prov_passfd(p);
+		} else if (!rn(T, 50))
+			*st = (int64_t)(rnd(T) >> 2);	/* a huge handle */
+		else
+			*st = prov_new_handle(p);
+		break;
+	case RXU_OP_READ:
+	case RXU_OP_PREAD:
+		if (!known && rn(T, 4)) {
+			*st = -EBADF;
+		} else if (!prov_in_data(p, s->addr, s->len)) {
+			*st = -EFAULT;
+		} else if (!rn(T, 20)) {
+			*st = -EAGAIN;
+		} else {
+			n = rn(T, 3) ? s->len : rn(T, s->len + 1);
+			memset(p->data + s->addr, 'a' + (int)(h % 26), n);
+			*st = (int64_t)n;
+		}
+		break;
+	case RXU_OP_WRITE:
+	case RXU_OP_PWRITE:
+		if (!prov_in_data(p, s->addr, s->len))
+			*st = -EFAULT;
+		else
+			*st = (int64_t)(rn(T, 4) ? s->len : rn(T, s->len + 1));
+		break;
+	case RXU_OP_SEEK:
+		*st = s->syscall_flags == SEEK_SET ?
+		      (int64_t)(s->offset & 0x7fffffffffffULL) :
+		      (int64_t)rn(T, 1 << 20);
+		break;
+	case RXU_OP_FSTAT:
+		if (!prov_in_data(p, s->addr, s->len) ||
+		    s->len < sizeof(struct stat)) {
+			*st = -EINVAL;
+		} else {
+			struct stat sb;
+
+			memset(&sb, 0, sizeof(sb));
+			sb.st_mode = S_IFREG | 0600;
+			sb.st_size = (off_t)rn(T, 1 << 20);
+			sb.st_ino = h;
+			memcpy(p->data + s->addr, &sb, sizeof(sb));
+		}
+		break;
+	case RXU_OP_CLOSE:
+		if (known)
+			p->h[h] = 0;
+		break;
+	case RXU_OP_FSYNC:
+	case RXU_OP_FTRUNCATE:
+		*st = known || rn(T, 2) ? 0 : -EBADF;
+		break;
+	case RXU_OP_RECV_IORING:
+		prov_recv(p, s, st);
+		break;
+	default:
+		*st = -ENOSYS;
+		break;
+	}
+}
+
+/* A wrong answer to s (good is what would have been right). */
+static void prov_garbage(struct prov *p, const struct rxu_sqe64 *s,
+			 int64_t good, uint64_t gfl)
+{
+	struct thr *T = &p->rng;
+	uint64_t ud = s->user_data, fl = gfl;
+	int64_t st = good;
+
+	pst->garbage++;
+	switch (rn(T, 11)) {
+	case 0: st = (int64_t)rand_u64_interesting(T); break;
+	case 1: st = -(int64_t)rn(T, 5000); break;
+	case 2: fl = 1ULL << rn(T, 64); break;
+	case 3: fl = RXU_CQE_PASS_FD; st = prov_passfd(p); break;
+	case 4: ud ^= 1ULL << rn(T, 40); break;
+	case 5:
+		ud = p->nstale ? p->stale[rn(T, p->nstale < 64 ?
+					       p->nstale : 64)] : rnd(T);
+		break;
+	case 6: prov_cqe(p, ud, good, gfl); break;	/* twice */
+	case 7:
+		fl = RXU_CQE_EVENT | (rnd(T) << RXU_CQE_EVENT_SHIFT);
+		break;
+	case 8: st = good + 1 + (int64_t)rn(T, 1 << 20); break;
+	case 9: st = (int64_t)(0xfffff000ULL + rn(T, 0x1000)); break;
+	default: fl |= ~0ULL << (3 + rn(T, 61)); break;
+	}
+	prov_cqe(p, ud, st, fl);
+	/*
+	 * A CQE that answered nothing (wrong user_data, an EVENT): the
+	 * request still waits, so usually answer it right a little later;
+	 * else it waits for our death, which then comes soon.
+	 */
+	if (ud != s->user_data || (fl & RXU_CQE_EVENT)) {
+		if (rn(T, 5))
+			prov_later(p, s->user_data, good, gfl,
+				   rn(T, 20000000));
+		else if (!p->die_at)
+			p->die_at = rxt_now_ns() + rn(T, 200000000);
+	}
+}
+
+static void prov_remember(struct prov *p, uint64_t ud)
+{
+	p->stale[p->nstale++ % 64] = ud;
+}
+
+static void prov_sqe(struct prov *p, const struct rxu_sqe64 *s)
+{
+	struct thr *T = &p->rng;
+	int r = (int)rn(T, 100);
+	uint64_t fl;
+	int64_t st;
+
+	pst->sqes++;
+	if (r < 2) {
+		/* never answered: EIO at our death, which comes soon */
+		pst->dropped++;
+		if (!p->die_at)
+			p->die_at = rxt_now_ns() + rn(T, 200000000);
+		return;
+	}
+	prov_good(p, s, &st, &fl);
+	if (r < 12 && p->ndl < PMAXDL) {
+		pst->delayed++;
+		prov_later(p, s->user_data, st, fl, rn(T, 30000000));
+		return;
+	}
+	if (r < 22)
+		prov_garbage(p, s, st, fl);
+	else {
+		pst->ok++;
+		prov_cqe(p, s->user_data, st, fl);
+	}
+	prov_remember(p, s->user_data);
+	/* a new handle is not ready until it says so */
+	if ((s->opcode == RXU_OP_OPEN || s->opcode == RXU_OP_DUP) && st > 0 &&
+	    !fl && rn(T, 3))
+		prov_cqe(p, (uint64_t)st, 0, RXU_CQE_EVENT |
+			 ((uint64_t)(1 + rn(T, 3)) << RXU_CQE_EVENT_SHIFT));
+}
+
+static void prov_later(struct prov *p, uint64_t ud, int64_t st, uint64_t fl,
+		       uint64_t ns)
+{
+	struct pdelay *d;
+
+	if (p->ndl == PMAXDL) {
+		prov_cqe(p, ud, st, fl);
+		return;
+	}
+	d = &p->dl[p->ndl++];
+	d->ud = ud;
+	d->st = st;
+	d->fl = fl;
+	d->due = rxt_now_ns() + ns;
+}
+
+static void prov_delayed(struct prov *p)
+{
+	uint64_t now = rxt_now_ns();
+	int i;
+
+	for (i = 0; i < p->ndl; i++) {
+		if (p->dl[i].due > now)
+			continue;
+		prov_cqe(p, p->dl[i].ud, p->dl[i].st, p->dl[i].fl);
+		prov_remember(p, p->dl[i].ud);
+		p->dl[i--] = p->dl[--p->ndl];
+	}
+}
+
+static void prov_unsolicited(struct prov *p)
+{
+	struct thr *T = &p->rng;
+	uint64_t h = rn(T, 4) ? rn(T, PMAXH) : rand_u64_interesting(T);
+
+	pst->unsolicited++;
+	switch (rn(T, 4)) {
+	case 0: case 1:
+		prov_cqe(p, h, (int64_t)rnd(T), RXU_CQE_EVENT |
+			 ((rn(T, 8) ? 1 + rn(T, 3) : rnd(T)) <<
+			  RXU_CQE_EVENT_SHIFT));
+		break;
+	case 2:
+		prov_cqe(p, p->nstale ? p->stale[rn(T, p->nstale < 64 ?
+						    p->nstale : 64)] : h,
+			 (int64_t)rn(T, 100), 0);
+		break;
+	default:
+		prov_cqe(p, rnd(T), (int64_t)rand_u64_interesting(T),
+			 rn(T, 2) ? 0 : rnd(T));
+		break;
+	}
+}
+
+/* One producer ring: answer, learn and map pool ranges, or abandon it. */
+static void prov_u2u(struct prov *p, struct pu2u *u)
+{
+	struct thr *T = &p->rng;
+	struct rxu_sqe64 s;
+	int i, any = 0, k;
+
+	if (!u->used)
+		return;
+	for (i = 0; i < RXT_NREGIONS; i++)
+		if (!u->r.map[i])
+			break;
+	if (i < RXT_NREGIONS || !rn(T, 400)) {
+		if (i == RXT_NREGIONS || !rn(T, 20)) {
+			pst->u2u_abandoned++;
+			prov_u2u_close(p, u);
+		}
+		return;
+	}
+	for (k = 0; k < 16 && !rxtp_pop_sqe(&u->r, &s); k++) {
+		uint64_t ud = rn(T, 10) ? s.user_data : rnd(T);
+		int64_t st = rn(T, 4) ? (int64_t)s.len :
+			     (int64_t)rand_u64_interesting(T);
+
+		pst->u2u_sqes++;
+		/* read the pool bytes it names, when they are mapped here */
+		for (i = 0; i < PMAXPM; i++)
+			if (u->pm[i] && s.addr >= u->po[i] &&
+			    s.addr - u->po[i] < u->pl[i])
+				st += ((volatile unsigned char *)u->pm[i])
+					[s.addr - u->po[i]];
+		if (rn(T, 30))
+			rxtp_push_cqe(&u->r, ud, st, rn(T, 30) ? 0 : rnd(T), 0);
+		any = 1;
+	}
+	if (any || !rn(T, 50))
+		rxt_enter(&u->r, 0, rn(T, 4) ? RXU_ENTER_ONLY_NOTIFY : 0,
+			  rn(T, 2) ? 0 : 1 + rn(T, 1000000));
+	if (u->pool < 0 && !rn(T, 8)) {
+		struct rxu_sqe64 d = rxt_sqe(RXU_OP_DUP, (uint64_t)u->r.fd,
+					     (uintptr_t)RXU_DUP_PARAM_POOL,
+					     strlen(RXU_DUP_PARAM_POOL), 0, 7);
+		int64_t fd;
+
+		d.syscall_flags = RXU_DUP_PARAM;
+		fd = rxt_run(&p->k, &d);
+		u->pool = fd >= 0 && fd < INT32_MAX ? (int)fd : -1;
+	}
+	if (u->pool >= 0) {
+		struct rxu_pool_range rec[4];
+		ssize_t n = read(u->pool, rec, rn(T, 8) ? sizeof(rec) :
+				 rn(T, sizeof(rec)));
+
+		for (k = 0; n > 0 && k < n / (ssize_t)sizeof(rec[0]); k++) {
+			uint64_t off = rec[k].offset, len = rec[k].size;
+			void *m;
+
+			for (i = 0; i < PMAXPM; i++)
+				if (!u->pm[i])
+					break;
+			if (i == PMAXPM) {
+				i = (int)rn(T, PMAXPM);
+				munmap(u->pm[i], u->pl[i]);
+				u->pm[i] = NULL;
+			}
+			if (!rn(T, 6)) {	/* not what it was told */
+				off = (rnd(T) % 256) * 4096;
+				len = 4096 * (1 + rn(T, 4));
+			}
+			if (len > (1 << 20) || !len)
+				continue;
+			m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 u->pool, (off_t)off);
+			if (m == MAP_FAILED)
+				continue;
+			pst->pool_maps++;
+			((volatile unsigned char *)m)[0]++;
+			u->pm[i] = m;
+			u->pl[i] = len;
+			u->po[i] = off;
+		}
+	}
+	if (rxt_hdr_get(rxt_sqh(&u->r), RXT_HDR_STATUS) & RXU_RING_DROP)
+		prov_u2u_close(p, u);
+}
+
+static int prov_register(struct prov *p)
+{
+	struct thr *T = &p->rng;
+	long long size = rxt_param("scheme_data_size");
+	char nm[16];
+	int err, n;
+
+	p->t = (struct rxt)RXT_INIT;
+	err = rxt_open_create(&p->t, 1ULL << rn(T, 7), 1ULL << rn(T, 7),
+			      rn(T, 5) ? 0 : RXU_CREATE_BITS_32);
+	if (!err)
+		err = rxt_map_all(&p->t);
+	n = snprintf(nm, sizeof(nm), ":fz%d", p->idx);
+	if (!err)
+		err = rxt_attach(p->t.fd, nm, (size_t)n);
+	if (!err && size > 0) {
+		p->dlen = (size_t)size;
+		p->data = rxt_mmap_off(p->t.fd, RXU_OFF_SCHEME_DATA, p->dlen,
+				       MAP_SHARED, &err);
+	}
+	if (err) {
+		rxt_destroy(&p->t);
+		return err;
+	}
+	memset(p->h, 0, sizeof(p->h));
+	p->ndl = 0;
+	p->broken = 0;
+	p->die_at = 0;
+	pst->regs++;
+	return 0;
+}
+
+static void prov_unregister(struct prov *p)
+{
+	if (p->data)
+		munmap(p->data, p->dlen);
+	p->data = NULL;
+	rxt_destroy(&p->t);
+}
+
+/* The provider process of name fz<idx>, generation gen: serve until killed. */
+static __attribute__((noreturn)) void prov_main(int idx, uint64_t gen)
+{
+	static struct prov P;
+	struct prov *p = &P;
+	struct thr *T = &p->rng;
+	int pp[2], i, err;
+
+	memset(p, 0, sizeof(*p));
+	p->idx = idx;
+	T->rng = (seed + 1) * 0xD1B54A32D192ED03ULL ^ (gen << 20) ^
+		 (uint64_t)idx;
+	if (!T->rng)
+		T->rng = 1;
+	for (i = 0; i < PMAXU; i++)
+		p->u[i].pool = -1;
+	p->k = (struct rxt)RXT_INIT;
+	if (pipe2(pp, O_NONBLOCK) || rxt_setup(&p->k, 4, 4, 0))
+		_exit(3);
+	p->pfd[0] = pp[0];
+	p->pfd[1] = pp[1];
+	p->pfd[2] = open("/dev/null", O_RDWR);
+	p->pfd[3] = eventfd(1, EFD_NONBLOCK);
+	err = prov_register(p);
+	if (err) {
+		pst->reg_fail++;
+		_exit(err == -EPERM ? 4 : 1);
+	}
+	for (;;) {
+		struct pollfd pf[1 + PMAXU];
+		struct rxu_sqe64 s;
+		int n = 0, to = p->ndl ? 1 + (int)rn(T, 3) : 20;
+
+		pf[n++] = (struct pollfd){ .fd = p->t.fd, .events = POLLIN };
+		for (i = 0; i < PMAXU; i++)
+			if (p->u[i].used)
+				pf[n++] = (struct pollfd){
+					.fd = p->u[i].r.fd, .events = POLLIN };
+		poll(pf, (nfds_t)n, rn(T, 4) ? to : 0);
+		for (i = 0; i < 64 && !rxtp_pop_sqe(&p->t, &s); i++)
+			prov_sqe(p, &s);
+		prov_delayed(p);
+		if (!rn(T, 30))
+			prov_unsolicited(p);
+		/* the doorbell: the kernel takes our CQEs, sends more SQEs */
+		if (rn(T, 8))
+			rxt_enter(&p->t, 0, RXU_ENTER_ONLY_NOTIFY, 0);
+		else
+			rxt_enter(&p->t, rn(T, 3), 0, 1 + rn(T, 1000000));
+		for (i = 0; i < PMAXU; i++)
+			prov_u2u(p, &p->u[i]);
+		if (p->die_at && rxt_now_ns() >= p->die_at)
+			_exit(0);
+		if (!rn(T, 20000))	/* a broken header of its own */
+			rxt_hdr_set(rxt_cqh(&p->t), RXT_HDR_TAIL, rnd(T));
+		if (p->broken || !rn(T, 3000)) {
+			/* go away and come back under the same name */
+			pst->rereg++;
+			prov_unregister(p);
+			if (rn(T, 3) == 0)
+				_exit(0);
+			usleep((useconds_t)rn(T, 2000));
+			if (prov_register(p)) {
+				pst->reg_fail++;
+				_exit(1);
+			}
+		}
+	}
+}
+
+static volatile sig_atomic_t super_stop;
+
+static void super_term(int sig)
+{
+	(void)sig;
+	super_stop = 1;
+}
+
+/*
+ * The supervisor (forked before any thread): keeps one provider per
+ * name alive, each for a random lifetime, then SIGKILLs it.  A request
+ * in flight is thus always answered or failed with EIO within a few
+ * seconds, which keeps blocking scheme syscalls bounded.
+ */
+static __attribute__((noreturn)) void supervisor(int n)
+{
+	pid_t child[NPROV_MAX] = { 0 };
+	uint64_t deadline[NPROV_MAX] = { 0 }, next[NPROV_MAX] = { 0 };
+	uint64_t gen = 0;
+	struct thr st = { .rng = (seed + 7) * 0x9E3779B97F4A7C15ULL | 1 };
+	struct sigaction sa;
+	int i, ws;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = super_term;
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGALRM, SIG_DFL);
+	alarm(0);
+	while (!super_stop) {
+		uint64_t now = rxt_now_ns();
+
+		for (i = 0; i < n; i++) {
+			if (child[i] > 0) {
+				pid_t r = waitpid(child[i], &ws, WNOHANG);
+
+				if (r == child[i]) {
+					child[i] = 0;
+					pst->deaths++;
+					/* no permission: do not spin */
+					next[i] = now + (WIFEXITED(ws) &&
+						  WEXITSTATUS(ws) == 4 ?
+						  1000000000ULL :
+						  rn(&st, 20000000));
+				} else if (now >= deadline[i]) {
+					pst->kills++;
+					kill(child[i], SIGKILL);
+					deadline[i] = ~0ULL;
+				}
+			} else if (now >= next[i]) {
+				uint64_t life;
+				pid_t pid;
+
+				gen++;
+				pid = fork();
+				if (pid == 0) {
+					signal(SIGTERM, SIG_DFL);
+					prov_main(i, gen);
+				}
+				if (pid < 0) {
+					next[i] = now + 10000000;
+					continue;
+				}
+				child[i] = pid;
+				switch (rn(&st, 20)) {
+				case 0: life = 2000 + rn(&st, 2000); break;
+				case 1: case 2: case 3: case 4: case 5:
+				case 6: case 7:
+					life = 500 + rn(&st, 1500); break;
+				default: life = 20 + rn(&st, 480); break;
+				}
+				deadline[i] = now + life * 1000000ULL;
+			}
+		}
+		usleep(2000);
+	}
+	for (i = 0; i < n; i++)
+		if (child[i] > 0) {
+			kill(child[i], SIGKILL);
+			waitpid(child[i], NULL, 0);
+		}
+	_exit(0);
+}
+
+static void start_supervisor(void)
+{
+	pst = mmap(NULL, sizeof(*pst), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (pst == MAP_FAILED) {
+		perror("fuzz: stats");
+		exit(2);
+	}
+	memset(pst, 0, sizeof(*pst));
+	fflush(NULL);
+	super_pid = fork();
+	if (super_pid < 0) {
+		perror("fuzz: fork");
+		exit(2);
+	}
+	if (!super_pid)
+		supervisor(nprov);
+}
+
+static void stop_supervisor(void)
+{
+	int i;
+
+	if (super_pid <= 0)
+		return;
+	kill(super_pid, SIGTERM);
+	for (i = 0; i < 5000; i++) {
+		if (waitpid(super_pid, NULL, WNOHANG) == super_pid)
+			return;
+		usleep(1000);
+	}
+	kill(super_pid, SIGKILL);
+	waitpid(super_pid, NULL, 0);
+}
+
+/* --- the workers' side --- */
+
+static void guard_handler(int sig) { (void)sig; }
+
+/*
+ * Arm this thread's guard: a SIGUSR1 (no SA_RESTART) that interrupts a
+ * blocking scheme call.  Usually later than the provider answers or dies
+ * (so EIO at death is reached), sometimes early (the abandon paths).
+ */
+static void guard_arm(struct thr *t)
+{
+	struct itimerspec it;
+	uint64_t ns;
+	int r = (int)rn(t, 100);
+
+	if (r < 5)
+		ns = 1000 + rn(t, 3000000);
+	else if (r < 60)
+		ns = 20000000 + rn(t, 280000000);
+	else
+		ns = 1500000000ULL + rn(t, 2000000000ULL);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = (time_t)(ns / 1000000000ULL);
+	it.it_value.tv_nsec = (long)(ns % 1000000000ULL);
+	timer_settime(t->guard, 0, &it, NULL);
+}
+
+static void guard_off(struct thr *t)
+{
+	struct itimerspec it;
+
+	memset(&it, 0, sizeof(it));
+	timer_settime(t->guard, 0, &it, NULL);
+}
+
+/* Take one fd of a kind out of the pool, or -1. */
+static int pool_take_kind(struct thr *t, int kind)
+{
+	int fd = -1, i, j, start;
+
+	pthread_mutex_lock(&poolmu);
+	start = npool ? (int)rn(t, npool) : 0;
+	for (j = 0; j < npool; j++) {
+		i = (start + j) % npool;
+		if (pool[i].kind != kind)
+			continue;
+		fd = pool[i].fd;
+		pool[i] = pool[--npool];
+		break;
+	}
+	pthread_mutex_unlock(&poolmu);
+	return fd;
+}
+
+/* What kind of fd a new fd is (fstat/readlink). */
+static int fd_kind(int fd, int *is_chr_inst)
+{
+	struct stat sb;
+	char lnk[64], path[64];
+	ssize_t n;
+
+	*is_chr_inst = 0;
+	if (fstat(fd, &sb))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, lnk, sizeof(lnk) - 1);
+	lnk[n > 0 ? n : 0] = 0;
+	if (strstr(lnk, "redox_uring-scheme"))
+		return P_SCHEME;
+	if (strstr(lnk, "redox_uring-pool"))
+		return P_POOL;
+	if (strstr(lnk, "redox_uring-event"))
+		return P_EVQ;
+	if (strstr(lnk, "redox_uring")) {
+		*is_chr_inst = S_ISCHR(sb.st_mode);
+		return P_INST;
+	}
+	return P_GEN;
+}
+
+static void adopt_fd(struct thr *t, int fd)
+{
+	int chr, k = fd_kind(fd, &chr);
+
+	if (k < 0)
+		return;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	if (chr && rn(t, 2) && slot_adopt(fd))
+		return;
+	pool_add(fd, k);
+}
+
+static int scheme_path(struct thr *t, char *p)
+{
+	static const char *const names[] = {
+		"f", "a/b", "", "enoent", "hang", "x:y", "../..", "pool",
+	};
+	int n = sprintf(p, "fz%d:", (int)rn(t, nprov + 1));
+
+	if (rn(t, 8))
+		n += sprintf(p + n, "%s%d", names[rn(t, 8)], (int)rn(t, 100));
+	else
+		while (n < 64 && rn(t, 8))
+			p[n++] = (char)rnd(t);
+	return n;
+}
+
+/* A scheme fd to name in an SQE (not owned: it may be closed meanwhile). */
+static int sfd_peek(struct thr *t)
+{
+	int fd = pool_peek(t, P_SCHEME);
+
+	if (fd < 0)
+		fd = pool_peek(t, P_SCHEME);
+	return fd >= 0 ? fd : any_fd(t);
+}
+
+#define SUD(op, t)	(((uint32_t)(op) << 24) | ((t)->sseq++ & 0xffffff))
+
+static void sring_setup(struct thr *t)
+{
+	rxt_destroy(&t->ts);
+	t->own[OWN_TS] = -1;
+	if (!rxt_setup(&t->ts, 1ULL << rn(t, 6), 1ULL << rn(t, 6),
+		       rn(t, 4) ? 0 : RXU_CREATE_BITS_32))
+		t->own[OWN_TS] = t->ts.fd;
+	else
+		rxt_destroy(&t->ts);
+}
+
+/* Pop the thread's scheme ring; new fds from OPEN/DUP go to the pool. */
+static void sring_pop(struct thr *t)
+{
+	struct rxu_cqe64 c;
+	int k;
+
+	for (k = 0; k < 256 && !rxt_pop(&t->ts, &c); k++) {
+		uint8_t op = (uint8_t)((uint32_t)c.user_data >> 24);
+		int64_t st = (int64_t)c.status;
+		int e = (st < 0 && st >= -4095) ? (int)-st : 0;
+
+		t->cqes++;
+		t->cqe_err[e > 134 ? 134 : e]++;
+		if (c.flags & (RXU_CQE_EVENT | RXU_CQE_LAST_UPDATE))
+			continue;
+		if ((op == RXU_OP_OPEN || op == RXU_OP_DUP) && st >= 0 &&
+		    st < 0x7fffffff)
+			adopt_fd(t, (int)st);
+	}
+}
+
+/* K_SRING: scheme ops through the thread's own kernel ring. */
+static void op_sring(struct thr *t)
+{
+	char *d = data_area(t);
+	int n = 1 + (int)rn(t, 4), i, fd;
+
+	pthread_rwlock_rdlock(&fdlock);
+	if (t->ts.fd < 0 || !rn(t, 300))
+		sring_setup(t);		/* may drop requests in flight */
+	if (t->ts.fd < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct rxu_sqe64 q;
+		uint64_t l;
+
+		memset(&q, 0, sizeof(q));
+		switch (rn(t, 12)) {
+		case 0: case 1: case 2: {
+			char *p = d + SCR_D + 1024 + 128 * i;
+
+			q.opcode = RXU_OP_OPEN;
+			q.addr = (uintptr_t)p;
+			q.len = (uint64_t)scheme_path(t, p);
+			q.offset = rn(t, 2) ? O_RDWR : O_RDONLY;
+			if (chance(t, 20))
+				q.offset |= O_NONBLOCK;
+			q.offset |= rn(t, 2) ? O_CLOEXEC : 0;
+			break;
+		}
+		case 3:
+			q.opcode = rn(t, 3) ? RXU_OP_READ : rn(t, 2) ?
+				   RXU_OP_PREAD : RXU_OP_READV;
+			break;
+		case 4:
+			q.opcode = rn(t, 3) ? RXU_OP_WRITE : rn(t, 2) ?
+				   RXU_OP_PWRITE : RXU_OP_PWRITEV;
+			break;
+		case 5: q.opcode = RXU_OP_SEEK; break;
+		case 6: q.opcode = RXU_OP_FSTAT; break;
+		case 7: q.opcode = rn(t, 2) ? RXU_OP_FSYNC : RXU_OP_FTRUNCATE;
+			break;
+		case 8: q.opcode = RXU_OP_DUP; break;
+		case 9: case 10: q.opcode = RXU_OP_FILES_UPDATE; break;
+		default:
+			q.opcode = RXU_OP_CLOSE;
+			break;
+		}
+		if (q.opcode != RXU_OP_OPEN && q.opcode != RXU_OP_CLOSE)
+			q.fd = (uint64_t)sfd_peek(t);
+		switch (q.opcode) {
+		case RXU_OP_READ: case RXU_OP_PREAD:
+		case RXU_OP_WRITE: case RXU_OP_PWRITE:
+			l = rn(t, 4) ? rn(t, 512) : rn(t, SCR_D + 1);
+			q.addr = buf_addr(t, &l);
+			q.len = l;
+			q.offset = rn(t, 8192);
+			break;
+		case RXU_OP_READV: case RXU_OP_PWRITEV:
+			q.len = rn(t, 5);
+			q.addr = iov_addr(t, q.len);
+			break;
+		case RXU_OP_SEEK:
+			q.offset = rn(t, 2) ? rn(t, 8192) :
+				   rand_u64_interesting(t);
+			q.syscall_flags = (uint32_t)rn(t, 5);
+			break;
+		case RXU_OP_FSTAT:
+			l = rn(t, 4) ? sizeof(struct stat) : rn(t, 256);
+			q.addr = buf_addr(t, &l);
+			q.len = l;
+			break;
+		case RXU_OP_FSYNC:
+			q.syscall_flags = (uint32_t)rn(t, 2);
+			break;
+		case RXU_OP_FTRUNCATE:
+			q.offset = rn(t, 65536);
+			break;
+		case RXU_OP_DUP:
+			if (rn(t, 3))
+				break;
+			q.syscall_flags = RXU_DUP_PARAM;
+			memcpy(d + SCR_D + 2048, rn(t, 2) ? "pool" : "xyzw", 4);
+			q.addr = (uintptr_t)(d + SCR_D + 2048);
+			q.len = rn(t, 4) ? 4 : rn(t, 64);
+			if (rn(t, 2))	/* a pool of a u2u consumer of ours */
+				q.fd = t->uc.fd >= 0 ? (uint64_t)t->uc.fd :
+				       (uint64_t)slots[rn(t, NSLOTS)].fd;
+			break;
+		case RXU_OP_FILES_UPDATE:
+			q.syscall_flags = (uint32_t)(rn(t, 8) ? rn(t, 4) :
+						     rn(t, 16));
+			if (rn(t, 4))
+				q.flags = RXU_SQE_SUBSCRIBE;
+			break;
+		case RXU_OP_CLOSE:
+			fd = pool_take_kind(t, P_SCHEME);
+			if (fd < 0)
+				continue;
+			q.fd = (uint64_t)fd;
+			break;
+		default:
+			break;
+		}
+		q.user_data = SUD(q.opcode, t);
+		if (rxt_push(&t->ts, &q) && q.opcode == RXU_OP_CLOSE)
+			close((int)q.fd);
+	}
+	rec(t, rxt_enter(&t->ts, rn(t, 3) ? 0 : 1, 0, 1 + rn(t, 1000000)));
+	sring_pop(t);
+out:
+	pthread_rwlock_unlock(&fdlock);
+}
+
+/* K_SSYS: a blocking syscall on a scheme fd we own meanwhile. */
+static void op_ssys(struct thr *t)
+{
+	char *d = data_area(t);
+	size_t l = rn(t, 4) ? rn(t, 600) : rn(t, SCR_D + 1);
+	int fd, r = 0, keep = rn(t, 10) != 0;
+	off_t o = (off_t)rn(t, 8192);
+
+	pthread_rwlock_rdlock(&fdlock);
+	fd = pool_take_kind(t, P_SCHEME);
+	t->own[OWN_TAKEN] = fd;
+	pthread_rwlock_unlock(&fdlock);
+	if (fd < 0)
+		return;
+	guard_arm(t);
+	switch (rn(t, 16)) {
+	case 0: case 1: r = (int)sysret(read(fd, d, l)); break;
+	case 2: r = (int)sysret(pread(fd, d, l, o)); break;
+	case 3: r = (int)sysret(readv(fd, (struct iovec *)(uintptr_t)
+				       iov_addr(t, 3), (int)rn(t, 4))); break;
+	case 4: case 5: r = (int)sysret(write(fd, d, l)); break;
+	case 6: r = (int)sysret(pwrite(fd, d, l, o)); break;
+	case 7: r = (int)sysret(writev(fd, (struct iovec *)(uintptr_t)
+					iov_addr(t, 3), (int)rn(t, 4))); break;
+	case 8: r = (int)sysret(lseek(fd, rn(t, 2) ? o : (off_t)rnd(t),
+				      (int)rn(t, 5))); break;
+	case 9: r = (int)sysret(rn(t, 2) ? fsync(fd) : fdatasync(fd)); break;
+	case 10: {
+		struct pollfd pf = { .fd = fd, .events = (short)(rn(t, 2) ?
+					POLLIN | POLLOUT : rnd(t)) };
+
+		r = (int)sysret(poll(&pf, 1, (int)rn(t, 5)));
+		break;
+	}
+	case 11: {
+		int ep = epoll_create1(EPOLL_CLOEXEC);
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT |
+					  (rn(t, 2) ? EPOLLET : 0) };
+
+		if (ep < 0)
+			break;
+		r = (int)sysret(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+		if (!r)
+			r = (int)sysret(epoll_wait(ep, &ev, 1, (int)rn(t, 3)));
+		close(ep);
+		break;
+	}
+	case 12: {
+		struct stat sb;
+
+		r = (int)sysret(rn(t, 2) ? fstat(fd, &sb) :
+				ftruncate(fd, (off_t)rn(t, 9000)));
+		break;
+	}
+	case 13: {
+		void *m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+
+		r = m == MAP_FAILED ? -errno : 0;
+		if (m != MAP_FAILED)
+			munmap(m, 4096);
+		break;
+	}
+	case 14: {
+		int nfd = dup(fd);
+
+		r = (int)sysret(nfd);
+		if (nfd >= 0) {
+			pthread_rwlock_rdlock(&fdlock);
+			pool_add(nfd, P_SCHEME);
+			pthread_rwlock_unlock(&fdlock);
+		}
+		break;
+	}
+	default:
+		r = (int)sysret(ioctl(fd, rn(t, 2) ? FIONREAD :
+				      (unsigned long)rnd(t) & 0xffffffff, d));
+		break;
+	}
+	guard_off(t);
+	rec(t, r);
+	pthread_rwlock_rdlock(&fdlock);
+	t->own[OWN_TAKEN] = -1;
+	if (keep)
+		pool_add(fd, P_SCHEME);
+	else
+		close(fd);
+	pthread_rwlock_unlock(&fdlock);
+}
+
+static void pmap_put(struct thr *t, void *m, size_t len)
+{
+	int i = (int)rn(t, NPMAP);
+
+	if (t->pmap[i])
+		munmap(t->pmap[i], t->plen[i]);
+	t->pmap[i] = m;
+	t->plen[i] = len;
+}
+
+/* mmap a range of a pool fd: mostly sane, sometimes not. */
+static void pool_mmap(struct thr *t, int fd)
+{
+	uint64_t off = rn(t, 256) * 4096;
+	size_t len = 4096 * (1 + rn(t, 8));
+	int flags = MAP_SHARED, prot = PROT_READ | PROT_WRITE;
+	void *m;
+
+	switch (rn(t, 12)) {
+	case 0: off += 1 + rn(t, 4095); break;
+	/* over the 1 GiB a connection may have: refused before any
+	 * allocation (1 GiB itself would be granted, and thrash the guest) */
+	case 1: len = (size_t)1 << (31 + rn(t, 2)); break;
+	case 2: flags = MAP_PRIVATE; break;
+	case 3: off = rand_u64_interesting(t) & ~4095ULL; break;
+	case 4: prot = (int)rn(t, 8); break;
+	default: break;
+	}
+	m = mmap(NULL, len, prot, flags, fd, (off_t)off);
+	rec(t, m == MAP_FAILED ? -errno : 0);
+	if (m == MAP_FAILED)
+		return;
+	if (prot & PROT_WRITE)
+		memset(m, (int)t->id, 64);
+	pmap_put(t, m, len);
+}
+
+/* K_SU2U: a u2u consumer of fz<N>: attach (blocking), use, drop. */
+static void op_su2u(struct thr *t)
+{
+	struct rxt *u = &t->uc;
+	char nm[16];
+	int n, i;
+
+	if (u->fd < 0) {
+		int err;
+
+		pthread_rwlock_rdlock(&fdlock);
+		err = rxt_open_create(u, 1ULL << rn(t, 5), 1ULL << rn(t, 5),
+				      rn(t, 4) ? 0 : RXU_CREATE_BITS_32);
+		if (!err)
+			t->own[OWN_UC] = u->fd;
+		pthread_rwlock_unlock(&fdlock);
+		if (!err && rn(t, 20))
+			err = rxt_map_all(u);
+		n = snprintf(nm, sizeof(nm), "fz%d:", (int)rn(t, nprov + 1));
+		if (!err) {
+			guard_arm(t);
+			err = rxt_attach(u->fd, nm, (size_t)n);
+			guard_off(t);
+			rec(t, err);
+			/* refused: the rings may attach elsewhere */
+			if (err && rn(t, 3) == 0)
+				err = rxt_attach(u->fd, RXU_SCHEME_KERNEL,
+						 strlen(RXU_SCHEME_KERNEL)) ?: -1;
+		}
+		if (err) {
+			pthread_rwlock_rdlock(&fdlock);
+			rxt_destroy(u);
+			t->own[OWN_UC] = -1;
+			pthread_rwlock_unlock(&fdlock);
+		}
+		return;
+	}
+	switch (rn(t, 10)) {
+	case 0: case 1: case 2: case 3: {	/* push, doorbell, pop */
+		struct rxu_cqe64 c;
+
+		n = 1 + (int)rn(t, 4);
+		for (i = 0; i < n; i++) {
+			struct rxu_sqe64 q;
+			uint64_t *w = (uint64_t *)&q;
+
+			for (int k = 0; k < 8; k++)
+				w[k] = rn(t, 2) ? rnd(t) : rn(t, 4096);
+			q.addr = rn(t, 256) * 4096 + rn(t, 4096);
+			q.len = rn(t, 8192);
+			if (rxt_push(u, &q) == -EOVERFLOW) {
+				q.addr &= 0xffffffff;
+				q.len &= 0xffff;
+				q.additional1 = q.additional2 = 0;
+				q.fd &= 0xffffffff;
+				q.user_data &= 0xffffffff;
+				rxt_push(u, &q);
+			}
+		}
+		rec(t, rxt_enter(u, rn(t, 3) ? 0 : 1, rn(t, 4) ? 0 :
+				 RXU_ENTER_ONLY_NOTIFY, 1 + rn(t, 1000000)));
+		while (!rxt_pop(u, &c))
+			t->cqes++;
+		break;
+	}
+	case 4: case 5: {			/* its pool */
+		if (t->ucpool < 0) {
+			struct rxu_sqe64 q = rxt_sqe(RXU_OP_DUP,
+				(uint64_t)u->fd, (uintptr_t)RXU_DUP_PARAM_POOL,
+				strlen(RXU_DUP_PARAM_POOL), 0, 9);
+			int64_t fd;
+
+			q.syscall_flags = RXU_DUP_PARAM;
+			pthread_rwlock_rdlock(&fdlock);
+			fd = t->tk.fd >= 0 ? rxt_run(&t->tk, &q) : -EBADF;
+			if (fd >= 0 && fd < 0x7fffffff)
+				t->own[OWN_UCPOOL] = t->ucpool = (int)fd;
+			pthread_rwlock_unlock(&fdlock);
+			rec(t, fd < 0 ? fd : 0);
+		}
+		if (t->ucpool >= 0)
+			pool_mmap(t, t->ucpool);
+		break;
+	}
+	case 6: {
+		struct rxu_pool_range rec_[8];
+
+		if (t->ucpool >= 0)
+			rec(t, sysret(read(t->ucpool, rec_,
+					   rn(t, 2) ? sizeof(rec_) :
+					   rn(t, sizeof(rec_)))));
+		break;
+	}
+	case 7:
+		i = (int)rn(t, NPMAP);
+		if (t->pmap[i]) {
+			munmap(t->pmap[i], t->plen[i]);
+			t->pmap[i] = NULL;
+		}
+		break;
+	default:				/* hang up */
+		pthread_rwlock_rdlock(&fdlock);
+		if (rn(t, 2))
+			rxt_destroy(u);		/* unmap first, then close */
+		else {
+			close(u->fd);
+			rxt_unmap(u);
+		}
+		u->fd = -1;
+		t->own[OWN_UC] = -1;
+		if (t->ucpool >= 0 && rn(t, 2)) {
+			close(t->ucpool);
+			t->own[OWN_UCPOOL] = t->ucpool = -1;
+		}
+		pthread_rwlock_unlock(&fdlock);
+		break;
+	}
+}
+
+/* K_SPOOL: pool fds that random DUP SQEs made. */
+static void op_spool(struct thr *t)
+{
+	struct rxu_pool_range r[8];
+	struct pollfd pf;
+	int fd;
+
+	pthread_rwlock_rdlock(&fdlock);
+	fd = pool_take_kind(t, P_POOL);
+	t->own[OWN_TAKEN] = fd;
+	pthread_rwlock_unlock(&fdlock);
+	if (fd < 0) {
+		if (t->ucpool >= 0 && rn(t, 2))
+			pool_mmap(t, t->ucpool);
+		return;
+	}
+	switch (rn(t, 4)) {
+	case 0: case 1: pool_mmap(t, fd); break;
+	case 2:
+		rec(t, sysret(read(fd, r, rn(t, 2) ? sizeof(r) :
+				   rn(t, sizeof(r)))));
+		break;
+	default:
+		pf = (struct pollfd){ .fd = fd, .events = POLLIN | POLLOUT };
+		rec(t, sysret(poll(&pf, 1, 0)));
+		break;
+	}
+	pthread_rwlock_rdlock(&fdlock);
+	t->own[OWN_TAKEN] = -1;
+	if (rn(t, 6))
+		pool_add(fd, P_POOL);
+	else
+		close(fd);
+	pthread_rwlock_unlock(&fdlock);
+}
+
+static void thr_scheme_init(struct thr *t)
+{
+	struct sigevent sev;
+	int i;
+
+	for (i = 0; i < NOWN; i++)
+		t->own[i] = -1;
+	t->ts = (struct rxt)RXT_INIT;
+	t->tk = (struct rxt)RXT_INIT;
+	t->uc = (struct rxt)RXT_INIT;
+	t->ucpool = -1;
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGUSR1;
+	sev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t->guard)) {
+		perror("fuzz: timer_create");
+		exit(2);
+	}
+	if (!nprov)
+		return;
+	pthread_rwlock_rdlock(&fdlock);
+	if (!rxt_setup(&t->tk, 4, 4, 0))
+		t->own[OWN_TK] = t->tk.fd;
+	sring_setup(t);
+	pthread_rwlock_unlock(&fdlock);
+}
+
+static void thr_scheme_fini(struct thr *t)
+{
+	int i;
+
+	rxt_destroy(&t->ts);
+	rxt_destroy(&t->tk);
+	rxt_destroy(&t->uc);
+	if (t->ucpool >= 0)
+		close(t->ucpool);
+	for (i = 0; i < NPMAP; i++)
+		if (t->pmap[i])
+			munmap(t->pmap[i], t->plen[i]);
+	timer_delete(t->guard);
+}
+
 static void *worker(void *arg)
 {
 	struct thr *t = arg;
 	int total = 0;
 
+	thr_scheme_init(t);
+
 	for (int k = 0; k < K_NKINDS; k++)
 		total += kind_weight[k];
 	for (;;) {
-		uint64_t n = atomic_fetch_add(&ops_issued, 1);
+		uint64_t n = atomic_fetch_add(&ops_issued, 1), t0;
 		int w, k;
 
 		if (n >= total_ops)
@@ -1457,6 +2795,7 @@ static void *worker(void *arg)
 			k = K_ENTER;
 		t->cur = k;
 		t->kcount[k]++;
+		t0 = rxt_now_ns();
 		if ((n & 255) == 0)
 			fd_pressure();
 		switch (k) {
@@ -1475,8 +2814,13 @@ static void *worker(void *arg)
 		case K_EVQ: op_evq(t); break;
 		case K_FDCLOSE: op_fdclose(t); break;
 		case K_IOCTL: op_ioctl(t); break;
+		case K_SRING: op_sring(t); break;
+		case K_SSYS: op_ssys(t); break;
+		case K_SU2U: op_su2u(t); break;
+		case K_SPOOL: op_spool(t); break;
 		default: op_rw(t); break;
 		}
+		t->ktime[k] += rxt_now_ns() - t0;
 		t->cur = -1;
 		t->nops++;
 		atomic_fetch_add(&ops_done, 1);
@@ -1484,6 +2828,9 @@ static void *worker(void *arg)
 			fprintf(stderr, "fuzz: %" PRIu64 " ops\n",
 				(uint64_t)atomic_load(&ops_done));
 	}
+	pthread_rwlock_rdlock(&fdlock);
+	thr_scheme_fini(t);
+	pthread_rwlock_unlock(&fdlock);
 	return NULL;
 }
 
@@ -1562,18 +2909,20 @@ int main(int argc, char **argv)
 {
 	struct timespec t0, t1;
 	uint64_t kc[K_NKINDS] = { 0 }, er[135] = { 0 }, ce[135] = { 0 };
+	uint64_t kt[K_NKINDS] = { 0 };
 	uint64_t cqes = 0;
 	double el;
 	int c, i;
 
-	while ((c = getopt(argc, argv, "s:n:t:v")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:t:S:v")) != -1) {
 		switch (c) {
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'n': total_ops = strtoull(optarg, NULL, 0); break;
 		case 't': nthreads = atoi(optarg); break;
+		case 'S': nprov = atoi(optarg); break;
 		case 'v': verbose = 1; break;
 		default:
-			fprintf(stderr, "usage: %s [-s SEED] [-n OPS] [-t THREADS] [-v]\n",
+			fprintf(stderr, "usage: %s [-s SEED] [-n OPS] [-t THREADS] [-S PROVIDERS] [-v]\n",
 				argv[0]);
 			return 2;
 		}
@@ -1582,12 +2931,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fuzz: 1 <= threads <= %d\n", MAXTHREADS);
 		return 2;
 	}
+	if (nprov < 0 || nprov > NPROV_MAX) {
+		fprintf(stderr, "fuzz: 0 <= providers <= %d\n", NPROV_MAX);
+		return 2;
+	}
+	if (!nprov)
+		for (i = K_SRING; i < K_NKINDS; i++)
+			kind_weight[i] = 0;
 	if (rxt_dev_missing()) {
 		fprintf(stderr, "fuzz: %s missing (module not loaded?)\n",
 			rxt_dev_path());
 		return 2;
 	}
+	/* the supervisor first, while we have no threads and few fds */
+	if (nprov)
+		start_supervisor();
 	signal(SIGPIPE, SIG_IGN);
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = guard_handler;	/* no SA_RESTART: EINTR */
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	setup_fds();
 	for (i = 0; i < NSLOTS; i++) {
 		pthread_mutex_init(&slots[i].mu, NULL);
@@ -1602,8 +2968,8 @@ int main(int argc, char **argv)
 		sigaction(SIGALRM, &sa, NULL);
 		alarm(60);
 	}
-	printf("fuzz: seed %" PRIu64 ", %" PRIu64 " ops, %d threads, tmp %s\n",
-	       seed, total_ops, nthreads, tmpdir);
+	printf("fuzz: seed %" PRIu64 ", %" PRIu64 " ops, %d threads, %d scheme providers, tmp %s\n",
+	       seed, total_ops, nthreads, nprov, tmpdir);
 	fflush(stdout);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < nthreads; i++) {
@@ -1620,6 +2986,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		iov_addr(&thr[i], SCR_IOV);
+		for (int j = 0; j < NOWN; j++)
+			thr[i].own[j] = -1;
+	}
+	for (i = 0; i < nthreads; i++) {
 		if (pthread_create(&thr[i].th, NULL, worker, &thr[i])) {
 			perror("fuzz: pthread_create");
 			return 2;
@@ -1637,11 +3007,14 @@ int main(int argc, char **argv)
 	}
 	while (npool)
 		close(pool[--npool].fd);
+	stop_supervisor();
 	el = (double)(t1.tv_sec - t0.tv_sec) +
 	     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	for (i = 0; i < nthreads; i++) {
-		for (int k = 0; k < K_NKINDS; k++)
+		for (int k = 0; k < K_NKINDS; k++) {
 			kc[k] += thr[i].kcount[k];
+			kt[k] += thr[i].ktime[k];
+		}
 		for (int e = 0; e < 135; e++) {
 			er[e] += thr[i].err[e];
 			ce[e] += thr[i].cqe_err[e];
@@ -1651,9 +3024,10 @@ int main(int argc, char **argv)
 	printf("fuzz: %" PRIu64 " ops in %.1f s (%.0f ops/s), %" PRIu64
 	       " CQEs popped\n", (uint64_t)atomic_load(&ops_done), el,
 	       el > 0 ? (double)atomic_load(&ops_done) / el : 0.0, cqes);
-	printf("ops per kind:\n");
+	printf("ops per kind (thread-seconds spent):\n");
 	for (int k = 0; k < K_NKINDS; k++)
-		printf("  %-9s %" PRIu64 "\n", kind_name[k], kc[k]);
+		printf("  %-9s %-9" PRIu64 " %.1f s\n", kind_name[k], kc[k],
+		       (double)kt[k] / 1e9);
 	printf("syscall results (errno histogram):\n");
 	for (int e = 0; e < 135; e++)
 		if (er[e])
@@ -1664,6 +3038,23 @@ int main(int argc, char **argv)
 		if (ce[e])
 			printf("  %-16s %" PRIu64 "\n",
 			       e ? strerrorname_np(e) ?: "?" : "ok/>=0", ce[e]);
+	if (nprov)
+		printf("scheme providers: %" PRIu64 " registrations (%" PRIu64
+		       " failed, %" PRIu64 " re-registrations), %" PRIu64
+		       " deaths (%" PRIu64 " killed)\n"
+		       "  SQEs %" PRIu64 ": answered right %" PRIu64
+		       ", garbage %" PRIu64 ", delayed %" PRIu64 ", dropped %"
+		       PRIu64 "; unsolicited CQEs %" PRIu64 ", PASS_FDs %"
+		       PRIu64 "\n"
+		       "  RECV_IORING: received %" PRIu64 ", refused %" PRIu64
+		       ", wrong %" PRIu64 "; u2u SQEs %" PRIu64
+		       ", abandoned %" PRIu64 ", pool maps %" PRIu64 "\n",
+		       pst->regs, pst->reg_fail, pst->rereg, pst->deaths,
+		       pst->kills, pst->sqes, pst->ok, pst->garbage,
+		       pst->delayed, pst->dropped, pst->unsolicited,
+		       pst->passfd, pst->recv_ok, pst->recv_refused,
+		       pst->recv_bad, pst->u2u_sqes, pst->u2u_abandoned,
+		       pst->pool_maps);
 	rxt_rmtree(tmpdir);
 	return 0;
 }
