@@ -53,85 +53,10 @@
 #include "events.h"
 #include "instance.h"
 #include "scheme.h"
-
-#define RXU_SCHEME_NAME_MAX	64
-#define RXU_DATA_GRANULE	512
-#define RXU_SCHEME_IO_MAX	SZ_256K	/* data bytes of one round trip */
+#include "scheme_int.h"
 
 static LIST_HEAD(rxu_schemes);
 static DEFINE_MUTEX(rxu_schemes_lock);
-
-struct rxu_scheme {
-	struct kref ref;
-	struct list_head node;		/* rxu_schemes, while registered */
-	spinlock_t lock;
-	bool dead;			/* the provider went away */
-	struct rxu_instance *inst;	/* the provider; NULL once dead */
-	pid_t pid;			/* who registered it */
-	struct list_head queue;		/* requests waiting for an SQ slot */
-	struct xarray reqs;		/* tag -> request, queued or sent */
-	u32 next_tag;
-	struct list_head files;		/* open scheme files */
-	u64 nr_files;
-	u64 garbage;			/* CQEs that matched no request */
-
-	/* the data region (a reference on the provider's memory file) */
-	struct file *mem_file;
-	void *data;
-	unsigned long *map;		/* granules in use */
-	unsigned int nr_granules;
-	size_t io_max;			/* bytes one request may move */
-	wait_queue_head_t data_wq;	/* requests waiting for room */
-
-	size_t name_len;
-	char name[RXU_SCHEME_NAME_MAX];
-};
-
-enum rxu_sreq_state {
-	RXU_SREQ_NEW,		/* being built by its issuer */
-	RXU_SREQ_QUEUED,	/* on s->queue, waiting for an SQ slot */
-	RXU_SREQ_SENT,		/* in the provider's SQ or being served */
-	RXU_SREQ_DONE,		/* answered, or failed */
-};
-
-struct rxu_sfile;
-
-struct rxu_sreq {
-	struct list_head node;		/* s->queue; a private list at death */
-	struct rxu_scheme *scheme;	/* a reference */
-	refcount_t ref;			/* the issuer's, and the scheme's */
-	u32 tag;
-	enum rxu_sreq_state state;	/* under s->lock */
-	bool abandoned;			/* the issuer left; under s->lock */
-	struct rxu_sqe sqe;		/* what the provider gets */
-	unsigned int data_first;	/* granules held, or none */
-	unsigned int data_count;
-
-	/* the answer */
-	s64 status;
-	u64 extra;
-	struct file *passed;		/* OPEN/DUP: the file for the new fd */
-
-	/* the issuer */
-	struct completion done;		/* a syscall sleeps on it */
-	struct rxu_async *async;	/* or a ring is handed the result */
-	struct rxu_sfile *sf;		/* the file it is for, if any */
-	int oflags;			/* OPEN/DUP: flags of the new file */
-	u64 uaddr;			/* READ/FSTAT: where the data goes */
-	u64 ulen;
-	bool vectored;
-};
-
-/* A consumer's file of (scheme, handle). */
-struct rxu_sfile {
-	struct rxu_scheme *scheme;	/* a reference */
-	u64 handle;
-	struct list_head node;		/* s->files */
-	wait_queue_head_t wq;		/* poll(2) and watchers */
-	u32 ready;			/* RXU_EVENT_*; under s->lock */
-};
-
-static const struct file_operations rxu_sfile_fops;
 
 /* ------------------------------------------------------------------ */
 /* Module parameters                                                   */
@@ -334,7 +259,7 @@ static bool rxu_data_room(struct rxu_scheme *s, unsigned int count)
 }
 
 /* Room for len bytes (len <= s->io_max): wait for it, or -EINTR/-EIO. */
-static int rxu_sreq_data(struct rxu_sreq *r, size_t len)
+int rxu_sreq_data(struct rxu_sreq *r, size_t len)
 {
 	struct rxu_scheme *s = r->scheme;
 	unsigned int count = DIV_ROUND_UP(len, RXU_DATA_GRANULE);
@@ -360,16 +285,11 @@ static int rxu_sreq_data(struct rxu_sreq *r, size_t len)
 	return 0;
 }
 
-static void *rxu_sreq_buf(const struct rxu_sreq *r)
-{
-	return r->scheme->data + (size_t)r->data_first * RXU_DATA_GRANULE;
-}
-
 /* ------------------------------------------------------------------ */
 /* Requests                                                            */
 /* ------------------------------------------------------------------ */
 
-static struct rxu_sreq *rxu_sreq_new(struct rxu_scheme *s, u8 opcode)
+struct rxu_sreq *rxu_sreq_new(struct rxu_scheme *s, u8 opcode)
 {
 	struct rxu_sreq *r;
 
@@ -384,7 +304,7 @@ static struct rxu_sreq *rxu_sreq_new(struct rxu_scheme *s, u8 opcode)
 	return r;
 }
 
-static void rxu_sreq_put(struct rxu_sreq *r)
+void rxu_sreq_put(struct rxu_sreq *r)
 {
 	struct rxu_scheme *s = r->scheme;
 
@@ -469,7 +389,7 @@ static void rxu_scheme_flush(struct rxu_scheme *s)
  * Give r (built: opcode, fields, data) a tag and queue it for the
  * provider.  The scheme takes a reference on r until it answers.
  */
-static int rxu_sreq_submit(struct rxu_sreq *r)
+int rxu_sreq_submit(struct rxu_sreq *r)
 {
 	struct rxu_scheme *s = r->scheme;
 	int ret;
@@ -538,7 +458,7 @@ static void rxu_sreq_finish(struct rxu_sreq *r, s64 status, u64 extra,
 }
 
 /* Close a handle at the provider; nobody waits for the answer. */
-static void rxu_scheme_close_handle(struct rxu_scheme *s, u64 handle)
+void rxu_scheme_close_handle(struct rxu_scheme *s, u64 handle)
 {
 	struct rxu_sreq *r;
 
@@ -552,7 +472,7 @@ static void rxu_scheme_close_handle(struct rxu_scheme *s, u64 handle)
 }
 
 /* The issuer gives r up (a signal, its ring closing); drops its reference. */
-static void rxu_sreq_abandon(struct rxu_sreq *r)
+void rxu_sreq_abandon(struct rxu_sreq *r)
 {
 	struct rxu_scheme *s = r->scheme;
 	bool unqueued = false;
@@ -584,7 +504,7 @@ static void rxu_sreq_abandon(struct rxu_sreq *r)
  * Submit r and sleep until it is answered: 0 (the answer is in r), or
  * -errno and r is gone (a signal: -EINTR; a dead scheme: -EIO).
  */
-static int rxu_sreq_call(struct rxu_sreq *r)
+int rxu_sreq_call(struct rxu_sreq *r)
 {
 	int ret;
 
@@ -662,9 +582,6 @@ static void rxu_scheme_event(struct rxu_scheme *s, u64 handle, u64 mask)
 	}
 	spin_unlock(&s->lock);
 }
-
-static struct file *rxu_sfile_new(struct rxu_scheme *s, u64 handle,
-				  int oflags);
 
 /*
  * The file an OPEN or DUP answer stands for: a passed file of the
@@ -830,484 +747,6 @@ void rxu_scheme_provider_gone(struct rxu_instance *inst)
 	}
 	inst->scheme = NULL;
 	rxu_scheme_put(s);
-}
-
-/* ------------------------------------------------------------------ */
-/* Scheme files: a consumer's (scheme, handle)                        */
-/* ------------------------------------------------------------------ */
-
-bool rxu_is_scheme_file(const struct file *file)
-{
-	return file->f_op == &rxu_sfile_fops;
-}
-
-bool rxu_scheme_file_dead(const struct file *file)
-{
-	struct rxu_sfile *sf = file->private_data;
-
-	return rxu_is_scheme_file(file) && READ_ONCE(sf->scheme->dead);
-}
-
-static struct file *rxu_sfile_new(struct rxu_scheme *s, u64 handle,
-				  int oflags)
-{
-	struct rxu_sfile *sf;
-	struct file *file;
-
-	sf = kzalloc(sizeof(*sf), GFP_KERNEL_ACCOUNT);
-	if (!sf)
-		return ERR_PTR(-ENOMEM);
-	kref_get(&s->ref);
-	sf->scheme = s;
-	sf->handle = handle;
-	init_waitqueue_head(&sf->wq);
-	file = anon_inode_getfile("[redox_uring-scheme]", &rxu_sfile_fops, sf,
-				  oflags & (O_ACCMODE | O_NONBLOCK));
-	if (IS_ERR(file)) {
-		rxu_scheme_put(s);
-		kfree(sf);
-		return file;
-	}
-	/*
-	 * The provider keeps each handle's position: read(2) forwards a
-	 * READ (no position), pread(2) a PREAD, lseek(2) a SEEK.
-	 */
-	file->f_mode |= FMODE_STREAM | FMODE_LSEEK | FMODE_PREAD |
-			FMODE_PWRITE;
-	spin_lock(&s->lock);
-	list_add_tail(&sf->node, &s->files);
-	s->nr_files++;
-	spin_unlock(&s->lock);
-	return file;
-}
-
-/* OPEN/DUP answered: a new fd for the file its answer made. */
-static int rxu_sreq_install(struct rxu_sreq *r)
-{
-	int fd;
-
-	/* On failure the file goes with r, and its release closes the handle. */
-	fd = get_unused_fd_flags(r->oflags & O_CLOEXEC);
-	if (fd >= 0) {
-		fd_install(fd, r->passed);
-		r->passed = NULL;
-	}
-	return fd;
-}
-
-/* Finish an answered request in its issuer's context: the op's result. */
-static s64 rxu_sreq_take(struct rxu_sreq *r)
-{
-	s64 res = r->status;
-	struct iovec fast[UIO_FASTIOV], *iov = fast;
-	struct iov_iter iter;
-	ssize_t ret;
-
-	if (res < 0)
-		return res;
-	switch (r->sqe.opcode) {
-	case RXU_OP_READ:
-	case RXU_OP_PREAD:
-		if (!res)
-			return 0;
-		if (!r->vectored)
-			return copy_to_user(u64_to_user_ptr(r->uaddr),
-					    rxu_sreq_buf(r), res) ? -EFAULT : res;
-		ret = import_iovec(ITER_DEST, u64_to_user_ptr(r->uaddr),
-				   r->ulen, UIO_FASTIOV, &iov, &iter);
-		if (ret < 0)
-			return ret;
-		if (copy_to_iter(rxu_sreq_buf(r), res, &iter) != res)
-			res = -EFAULT;
-		kfree(iov);
-		return res;
-	case RXU_OP_FSTAT:
-		return copy_to_user(u64_to_user_ptr(r->uaddr), rxu_sreq_buf(r),
-				    sizeof(struct stat)) ? -EFAULT : 0;
-	case RXU_OP_OPEN:
-	case RXU_OP_DUP:
-		return rxu_sreq_install(r);
-	default:
-		return res;
-	}
-}
-
-static struct rxu_sreq *rxu_sfile_req(struct file *file, u8 opcode)
-{
-	struct rxu_sfile *sf = file->private_data;
-	struct rxu_sreq *r;
-
-	r = rxu_sreq_new(sf->scheme, opcode);
-	if (r) {
-		r->sf = sf;
-		r->sqe.fd = sf->handle;
-	}
-	return r;
-}
-
-static ssize_t rxu_sfile_read(struct file *file, char __user *buf,
-			      size_t count, loff_t *ppos)
-{
-	struct rxu_sfile *sf = file->private_data;
-	struct rxu_sreq *r;
-	ssize_t ret;
-
-	if (!count)
-		return 0;
-	r = rxu_sfile_req(file, ppos ? RXU_OP_PREAD : RXU_OP_READ);
-	if (!r)
-		return -ENOMEM;
-	r->sqe.len = min(count, sf->scheme->io_max);
-	if (ppos)
-		r->sqe.offset = *ppos;
-	ret = rxu_sreq_data(r, r->sqe.len);
-	if (ret)
-		goto out_put;
-	ret = rxu_sreq_call(r);
-	if (ret)
-		return ret;
-	ret = r->status;
-	if (ret > 0 && copy_to_user(buf, rxu_sreq_buf(r), ret))
-		ret = -EFAULT;
-	if (ret > 0 && ppos)
-		*ppos += ret;
-out_put:
-	rxu_sreq_put(r);
-	return ret;
-}
-
-/* Larger writes go in io_max pieces until one comes back short. */
-static ssize_t rxu_sfile_write(struct file *file, const char __user *buf,
-			       size_t count, loff_t *ppos)
-{
-	struct rxu_sfile *sf = file->private_data;
-	size_t done = 0, chunk;
-	struct rxu_sreq *r;
-	ssize_t ret = 0;
-
-	while (done < count) {
-		chunk = min(count - done, sf->scheme->io_max);
-		r = rxu_sfile_req(file, ppos ? RXU_OP_PWRITE : RXU_OP_WRITE);
-		if (!r) {
-			ret = -ENOMEM;
-			break;
-		}
-		r->sqe.len = chunk;
-		if (ppos)
-			r->sqe.offset = *ppos;
-		ret = rxu_sreq_data(r, chunk);
-		if (!ret && copy_from_user(rxu_sreq_buf(r), buf + done, chunk))
-			ret = -EFAULT;
-		if (ret) {
-			rxu_sreq_put(r);
-			break;
-		}
-		ret = rxu_sreq_call(r);
-		if (ret)
-			break;
-		ret = r->status;
-		rxu_sreq_put(r);
-		if (ret <= 0)
-			break;
-		done += ret;
-		if (ppos)
-			*ppos += ret;
-		if (ret < chunk)
-			break;
-	}
-	return done ? done : ret;
-}
-
-/* A request that moves no data: its status, or -errno. */
-static s64 rxu_sfile_simple(struct file *file, u8 opcode, u32 sflags,
-			    u64 offset)
-{
-	struct rxu_sreq *r;
-	s64 ret;
-
-	r = rxu_sfile_req(file, opcode);
-	if (!r)
-		return -ENOMEM;
-	r->sqe.syscall_flags = sflags;
-	r->sqe.offset = offset;
-	ret = rxu_sreq_call(r);
-	if (ret)
-		return ret;
-	ret = r->status;
-	rxu_sreq_put(r);
-	return ret;
-}
-
-static loff_t rxu_sfile_llseek(struct file *file, loff_t offset, int whence)
-{
-	loff_t pos = rxu_sfile_simple(file, RXU_OP_SEEK, whence, offset);
-
-	if (pos >= 0)
-		file->f_pos = pos;
-	return pos;
-}
-
-static int rxu_sfile_fsync(struct file *file, loff_t start, loff_t end,
-			   int datasync)
-{
-	return rxu_sfile_simple(file, RXU_OP_FSYNC,
-				datasync ? RXU_FSYNC_DATASYNC : 0, 0);
-}
-
-static __poll_t rxu_sfile_poll(struct file *file, struct poll_table_struct *pt)
-{
-	struct rxu_sfile *sf = file->private_data;
-	__poll_t mask = 0;
-	u32 ready;
-
-	poll_wait(file, &sf->wq, pt);
-	if (READ_ONCE(sf->scheme->dead))
-		return EPOLLERR | EPOLLHUP;
-	ready = READ_ONCE(sf->ready);
-	if (ready & RXU_EVENT_READ)
-		mask |= EPOLLIN | EPOLLRDNORM;
-	if (ready & RXU_EVENT_WRITE)
-		mask |= EPOLLOUT | EPOLLWRNORM;
-	return mask;
-}
-
-/* The last reference: the provider closes the handle. */
-static int rxu_sfile_release(struct inode *inode, struct file *file)
-{
-	struct rxu_sfile *sf = file->private_data;
-	struct rxu_scheme *s = sf->scheme;
-	bool dead;
-
-	spin_lock(&s->lock);
-	list_del(&sf->node);
-	s->nr_files--;
-	dead = s->dead;
-	spin_unlock(&s->lock);
-	if (!dead)
-		rxu_scheme_close_handle(s, sf->handle);
-	rxu_scheme_put(s);
-	kfree(sf);
-	return 0;
-}
-
-static const struct file_operations rxu_sfile_fops = {
-	.owner		= THIS_MODULE,
-	.read		= rxu_sfile_read,
-	.write		= rxu_sfile_write,
-	.llseek		= rxu_sfile_llseek,
-	.fsync		= rxu_sfile_fsync,
-	.poll		= rxu_sfile_poll,
-	.release	= rxu_sfile_release,
-};
-
-/* ------------------------------------------------------------------ */
-/* Ring ops on schemes                                                 */
-/* ------------------------------------------------------------------ */
-
-/* Hand r to req's ring: it is submitted now and finished by an ENTER. */
-static s64 rxu_sreq_queue_ring(struct rxu_req *req, struct rxu_sreq *r,
-			       struct file *file)
-{
-	struct rxu_instance *inst = req->inst;
-	struct rxu_async *a;
-	int ret;
-
-	a = rxu_async_alloc(inst, RXU_ASYNC_SCHEME);
-	if (!a) {
-		rxu_sreq_put(r);
-		return -ENOMEM;
-	}
-	a->req = *req;
-	a->sreq = r;
-	if (file)
-		a->file = get_file(file);
-	mmgrab(current->mm);
-	a->mm = current->mm;
-	r->async = a;
-	list_add_tail(&a->node, &inst->ops);
-	ret = rxu_sreq_submit(r);
-	if (ret) {
-		list_del(&a->node);
-		a->sreq = NULL;
-		rxu_async_free(a);
-		rxu_sreq_put(r);
-		return ret;
-	}
-	return -EIOCBQUEUED;
-}
-
-s64 rxu_scheme_open(struct rxu_req *req, struct rxu_scheme *s,
-		    const char *rest, size_t len, int flags, umode_t mode)
-{
-	struct rxu_sreq *r;
-	int ret;
-
-	r = rxu_sreq_new(s, RXU_OP_OPEN);
-	if (!r)
-		return -ENOMEM;
-	r->sqe.len = len;
-	r->sqe.offset = (u32)flags;
-	r->sqe.additional1 = mode;
-	r->oflags = flags;
-	ret = rxu_sreq_data(r, len);
-	if (ret) {
-		rxu_sreq_put(r);
-		return ret;
-	}
-	memcpy(rxu_sreq_buf(r), rest, len);
-	return rxu_sreq_queue_ring(req, r, NULL);
-}
-
-/* READ/WRITE and their P and V forms; the provider sees READ/PREAD/WRITE/PWRITE. */
-s64 rxu_scheme_rw(struct rxu_req *req, struct file *file, u8 opcode,
-		  u64 addr, u64 len, loff_t pos)
-{
-	bool write = opcode >= RXU_OP_WRITE;
-	bool vectored = opcode == RXU_OP_READV || opcode == RXU_OP_PREADV ||
-			opcode == RXU_OP_WRITEV || opcode == RXU_OP_PWRITEV;
-	bool positional = opcode == RXU_OP_PREAD || opcode == RXU_OP_PREADV ||
-			  opcode == RXU_OP_PWRITE || opcode == RXU_OP_PWRITEV;
-	struct rxu_sfile *sf = file->private_data;
-	struct iovec fast[UIO_FASTIOV], *iov = fast;
-	struct iov_iter iter;
-	struct rxu_sreq *r;
-	size_t total;
-	ssize_t ret;
-
-	if (vectored)
-		ret = import_iovec(write ? ITER_SOURCE : ITER_DEST,
-				   u64_to_user_ptr(addr), len, UIO_FASTIOV,
-				   &iov, &iter);
-	else
-		ret = rxu_import_ubuf(write ? ITER_SOURCE : ITER_DEST,
-				      u64_to_user_ptr(addr), len, fast, &iter);
-	if (ret < 0)
-		return ret;
-	total = min(iov_iter_count(&iter), sf->scheme->io_max);
-	if (!total) {
-		ret = 0;
-		goto out_free_iov;
-	}
-	if (write)
-		opcode = positional ? RXU_OP_PWRITE : RXU_OP_WRITE;
-	else
-		opcode = positional ? RXU_OP_PREAD : RXU_OP_READ;
-	ret = -ENOMEM;
-	r = rxu_sfile_req(file, opcode);
-	if (!r)
-		goto out_free_iov;
-	r->sqe.len = total;
-	if (positional)
-		r->sqe.offset = pos;
-	r->uaddr = addr;
-	r->ulen = len;
-	r->vectored = vectored;
-	ret = rxu_sreq_data(r, total);
-	if (!ret && write && copy_from_iter(rxu_sreq_buf(r), total, &iter) != total)
-		ret = -EFAULT;
-	if (ret) {
-		rxu_sreq_put(r);
-		goto out_free_iov;
-	}
-	ret = rxu_sreq_queue_ring(req, r, file);
-out_free_iov:
-	if (vectored)
-		kfree(iov);
-	return ret;
-}
-
-/* SEEK (sflags = whence), FSYNC (sflags), FTRUNCATE (offset = length). */
-s64 rxu_scheme_simple(struct rxu_req *req, struct file *file, u8 opcode,
-		      u32 sflags, u64 offset)
-{
-	struct rxu_sreq *r;
-
-	r = rxu_sfile_req(file, opcode);
-	if (!r)
-		return -ENOMEM;
-	r->sqe.syscall_flags = sflags;
-	r->sqe.offset = offset;
-	return rxu_sreq_queue_ring(req, r, file);
-}
-
-s64 rxu_scheme_fstat(struct rxu_req *req, struct file *file, u64 addr,
-		     u64 len)
-{
-	struct rxu_sreq *r;
-	int ret;
-
-	r = rxu_sfile_req(file, RXU_OP_FSTAT);
-	if (!r)
-		return -ENOMEM;
-	r->sqe.len = sizeof(struct stat);
-	r->uaddr = addr;
-	ret = rxu_sreq_data(r, sizeof(struct stat));
-	if (ret) {
-		rxu_sreq_put(r);
-		return ret;
-	}
-	memset(rxu_sreq_buf(r), 0, sizeof(struct stat));
-	return rxu_sreq_queue_ring(req, r, file);
-}
-
-s64 rxu_scheme_dup(struct rxu_req *req, struct file *file,
-		   const void __user *param, u64 len)
-{
-	struct rxu_sreq *r;
-	int ret;
-
-	r = rxu_sfile_req(file, RXU_OP_DUP);
-	if (!r)
-		return -ENOMEM;
-	r->oflags = file->f_flags & (O_ACCMODE | O_NONBLOCK);
-	if (param)
-		r->sqe.syscall_flags = RXU_DUP_PARAM;
-	r->sqe.len = len;
-	ret = rxu_sreq_data(r, len);
-	if (!ret && len && copy_from_user(rxu_sreq_buf(r), param, len))
-		ret = -EFAULT;
-	if (ret) {
-		rxu_sreq_put(r);
-		return ret;
-	}
-	return rxu_sreq_queue_ring(req, r, file);
-}
-
-/* A ring's request was answered: finish it in its process and post its CQE. */
-void rxu_scheme_async_done(struct rxu_instance *inst, struct rxu_cq_batch *b,
-			   struct rxu_async *a)
-{
-	struct rxu_sreq *r = a->sreq;
-	struct rxu_cqe_k cqe;
-	s64 res;
-
-	if (a->mm != current->mm) {
-		/* Its buffers and fd table are another process's. */
-		list_move_tail(&a->ready_node, &inst->foreign);
-		wake_up(&inst->wait);
-		return;
-	}
-	res = rxu_sreq_take(r);
-	list_del_init(&a->node);
-	cqe = (struct rxu_cqe_k){
-		.user_data = a->req.user_data,
-		.status = rxu_user_status(res),
-		.extra = r->extra,
-	};
-	rxu_cq_post(inst, b, &cqe, true);
-	a->sreq = NULL;
-	rxu_sreq_put(r);
-	rxu_async_free(a);
-}
-
-/* The ring is closing with a's request in flight. */
-void rxu_scheme_async_cancel(struct rxu_async *a)
-{
-	struct rxu_sreq *r = a->sreq;
-
-	a->sreq = NULL;
-	if (r)
-		rxu_sreq_abandon(r);
 }
 
 /*
