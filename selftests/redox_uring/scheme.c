@@ -452,6 +452,33 @@ TEST_F(scheme, files_update_on_scheme_fd)
 	close(fd);
 }
 
+TEST_F(scheme, event_queue_on_scheme_fd)
+{
+	struct rxu_event ev = { .flags = RXU_EVENT_READ, .data = 0x5ca1e };
+	struct rxu_event got[2];
+	struct rxu_sqe64 s;
+	struct pollfd pf;
+	int64_t fd, q;
+
+	s = rxt_sqe(RXU_OP_OPEN, 0, (uintptr_t)RXU_SCHEME_EVENT,
+		    strlen(RXU_SCHEME_EVENT), O_RDWR | O_CLOEXEC, 1);
+	q = rxt_run(&self->t, &s);
+	ASSERT_LE(0, q);
+	fd = sopen(&self->t, self->name, "event-q", O_RDWR);
+	ASSERT_LE(0, fd);
+	ev.id = (uint64_t)fd;
+	ASSERT_EQ((ssize_t)sizeof(ev), write(q, &ev, sizeof(ev)));
+	/* Readable once the provider's EVENT CQE made the handle ready. */
+	pf = (struct pollfd){ .fd = q, .events = POLLIN };
+	EXPECT_EQ(1, poll(&pf, 1, 5000));
+	EXPECT_EQ((ssize_t)sizeof(got[0]), read(q, got, sizeof(got)));
+	EXPECT_EQ((uint64_t)fd, got[0].id);
+	EXPECT_EQ(0x5ca1eU, got[0].data);
+	EXPECT_TRUE(!!(got[0].flags & RXU_EVENT_READ));
+	close(fd);
+	close(q);
+}
+
 TEST_F(scheme, pass_fd_gives_provider_file)
 {
 	char buf[16] = "";
