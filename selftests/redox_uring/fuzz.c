@@ -6,7 +6,7 @@
  *   selftests/vm/run.sh -k 6.1 -t 600 -- "insmod build/module/<kver>/redox_uring.ko \
  *       && build/selftests/redox_uring/fuzz -s SEED -n N; rmmod redox_uring"
  *
- *   fuzz [-s SEED] [-n OPS] [-t THREADS] [-v]
+ *   fuzz [-s SEED] [-n OPS] [-t THREADS] [-S PROVIDERS] [-v]
  *
  * Each thread draws an operation kind per step from its own PRNG
  * (seed + thread number) and works on a small pool of instances shared by
@@ -17,6 +17,44 @@
  * Every syscall result and CQE status is only counted.  The fuzzer fails
  * (exit 1) only when it crashes (no SIGSEGV handler is installed) or when
  * no operation completes for 60 s (alarm() watchdog).
+ *
+ * Schemes (-S N, default 2; registering needs root, as in the guest;
+ * -S 0 turns them off): before any thread, a supervisor process
+ * is forked; it keeps one provider process per name fz0 .. fz<N-1>
+ * alive, each for a random lifetime (20 ms to 4 s), then SIGKILLs it
+ * and starts the next generation.  A provider (seeded by the seed, its
+ * name and its generation) registers with a random geometry, 64- or
+ * 32-bit entries, maps the data region and answers the kernel's SQEs:
+ * mostly right (OPEN/DUP a new handle, READ data in the data region,
+ * FSTAT a struct stat ...), some late (up to 30 ms), some never (it then
+ * exits within 200 ms, which fails them with EIO), some with garbage:
+ * wrong, stale or random user_data, huge/negative/out-of-range statuses,
+ * unknown CQE flags, RXU_CQE_PASS_FD of random fds, an answer twice,
+ * EVENT CQEs for random handles and masks, unsolicited CQEs.  It
+ * re-registers now and then (and breaks its own CQ header once in a
+ * while).  RECV_IORING is refused, accepted without RXU_IOC_RECV,
+ * received with a wrong ticket, a nonzero reserved byte or on the wrong
+ * fd, or received (sometimes twice) and then refused or accepted; a
+ * received ring is served with right and wrong answers, half-mapped, or
+ * abandoned, its pool DUPed and the consumer's ranges (or random ones)
+ * mapped.  Workers get four more kinds: "sring" (OPEN of fzN:... paths,
+ * forwarded READ/WRITE/SEEK/FSTAT/FSYNC/FTRUNCATE/DUP/CLOSE and
+ * FILES_UPDATE subscriptions on scheme fds, through the thread's own
+ * kernel ring, which is sometimes closed with requests in flight),
+ * "ssys" (read/pread/readv/write/pwrite/writev/lseek/fsync/poll/epoll/
+ * fstat/ftruncate/mmap/dup/ioctl on a scheme fd), "su2u" (ATTACH
+ * "fzN:", which blocks until answered, then SQEs, doorbells, the pool:
+ * DUP, mmap of ranges, read of records; hang up) and "spool" (pool fds
+ * from random DUP SQEs: mmap, read, poll).  put_path() also makes fzN:
+ * paths for the random OPEN SQEs.
+ *
+ * Nothing blocks for ever: a provider answers or dies within seconds,
+ * and every blocking scheme call runs under a per-thread guard timer
+ * (SIGUSR1, no SA_RESTART), usually later than that, sometimes after a
+ * few ms (which reaches the kernel's abandon paths: EINTR, the answer
+ * dropped, an opened handle closed).  The watchdog's 60 s thus still
+ * means a hang.  The workers' own registrations use the names fx*, on
+ * which nothing blocks.
  *
  * Safety rules that keep the guest and the fuzzer itself intact:
  *   - user-memory addresses handed to the kernel in SQEs always point into
@@ -30,7 +68,12 @@
  *   - MMAP never uses MAP_FIXED / MAP_FIXED_NOREPLACE;
  *   - a ring mapping is touched only while the slot's lock is held and the
  *     slot records it as mapped;
- *   - ENTER with min_complete > 0 always carries a timeout <= 1 ms.
+ *   - ENTER with min_complete > 0 always carries a timeout <= 1 ms;
+ *   - a blocking call on a scheme fd (or ATTACH "fzN:") only on an fd the
+ *     thread owns meanwhile (taken out of the pool, listed in own[] for
+ *     the fd GC), with the guard timer armed;
+ *   - pool mappings are a few pages (1 GiB would be granted and thrash
+ *     the 1 GiB guest); larger sizes only beyond the 1 GiB limit.
  */
 #include <errno.h>
 #include <fcntl.h>
