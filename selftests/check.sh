@@ -106,6 +106,10 @@ host_checks() {
 		sh -c "make -C userspace && make -C userspace/tools"
 	step "librxu build (clang)" build-lib-clang.log \
 		make -C userspace BUILD="$top/build/userspace-clang" CC=clang
+	# libFuzzer on the ring and pool code, 10 s per target (the corpus
+	# in build/userspace/fuzz grows from run to run)
+	step "librxu libFuzzer targets (fuzz_ring, fuzz_pool), 10 s each" \
+		fuzz.log make -C userspace fuzz FUZZ_SECONDS=10
 	local rc=0
 	make -C userspace check >"$out/host-tests.log" 2>&1 || rc=$?
 	count_tap "librxu host tests (ASan+UBSan)" "$out/host-tests.log"
