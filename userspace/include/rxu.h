@@ -37,7 +37,19 @@ struct rxu_ring {
 	void *entries;
 	uint64_t entry_count;		/* n, a power of two (our own copy) */
 	uint32_t entry_size;		/* bytes per entry */
+	/*
+	 * librxu's private copy of the peer's index (head for the side that
+	 * pushes, tail for the side that pops), tagged with the role that
+	 * loaded it; 0 (a zeroed struct, rxu_ring_init) means none.  It sits
+	 * in what was tail padding, so the struct keeps its size.
+	 */
+	uint32_t peer_cache;
 };
+
+#if defined(__LP64__) && !defined(__cplusplus)
+_Static_assert(sizeof(struct rxu_ring) == 32,
+	       "struct rxu_ring must keep its size (peer_cache is in padding)");
+#endif
 
 /*
  * Bind a ring to a header and an entry array.  n must be a power of two

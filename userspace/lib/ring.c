@@ -21,6 +21,34 @@
  *
  * Memory ordering lives in barrier.h; each access below says why it
  * uses the ordering it uses.
+ *
+ * The peer's index, cached.  On a polled round trip the peer has just
+ * written its index, so loading it is a cache miss; the pusher needs
+ * the head only to know that a slot is free, the popper the tail only to
+ * know that an entry is there.  So each keeps the last value it loaded
+ * (with acquire, range-checked) in r->peer_cache and reloads only when
+ * that value says "full" (pusher) or "empty" (popper), as liburing and
+ * io_uring do.  A stale value is safe: the peer's index only moves
+ * towards ours, so a stale head shows fewer free slots than there are
+ * and a stale tail fewer entries, and the acquire that loaded it already
+ * ordered what the peer did before it.  A hostile peer gains nothing:
+ * every reloaded index is still checked, and a slot is always inside
+ * the entry array.
+ *
+ * The cache is tagged with the role that loaded it and stamped with
+ * our own epoch (push_epoch for the pusher, pop_epoch for the popper)
+ * as it was after the operation that stored it; it is used only while
+ * both still match.  The tag because some callers (the tests) push and
+ * pop through one struct, even from two threads, and a head must never
+ * be taken for a tail; the epoch because only we move our epoch, so a
+ * changed one means that somebody else pushed (popped) on this ring or
+ * reset its header since (the tests rewrite headers under a live
+ * struct), and what we knew of the peer's index is void.  The word is
+ * read and written with relaxed atomics (a plain move on x86), so that
+ * one struct shared by the two sides is not a data race.  Layout: tag
+ * in bits 0-1, the index in the next b bits (2n = 2^b), the low 30 - b
+ * bits of the epoch above; rings of more than 2^21 entries (fewer than
+ * 8 epoch bits) are never cached.
  */
 #include <errno.h>
 #include <string.h>
@@ -29,6 +57,59 @@
 #include "barrier.h"
 
 #define RXU_RING_MAX_ENTRIES	(1ULL << 31)
+
+#define PEER_NONE		0u	/* nothing cached */
+#define PEER_HEAD		1u	/* the pusher's copy of head_index */
+#define PEER_TAIL		2u	/* the popper's copy of tail_index */
+#define PEER_TAG_MASK		3u
+#define PEER_MAX_INDEX_BITS	22u	/* n <= 2^21: >= 8 bits of epoch */
+
+/* b such that 2n = 2^b: the width of an index. */
+static inline unsigned int index_bits(const struct rxu_ring *r)
+{
+	return (unsigned int)__builtin_ctzll(r->entry_count) + 1;
+}
+
+/* The low bits of an epoch that fit beside a b-bit index and the tag. */
+static inline uint32_t epoch_stamp(uint64_t epoch, unsigned int b)
+{
+	return (uint32_t)epoch & ((1u << (30 - b)) - 1);
+}
+
+/*
+ * The cached peer index for role tag, or -1 if there is none or our
+ * own epoch word (*own_epoch) moved since it was stored.
+ */
+static inline int64_t peer_cached(const struct rxu_ring *r, uint32_t tag,
+				  const __u64 *own_epoch)
+{
+	uint32_t c = __atomic_load_n(&r->peer_cache, __ATOMIC_RELAXED);
+	unsigned int b = index_bits(r);
+
+	if ((c & PEER_TAG_MASK) != tag || b > PEER_MAX_INDEX_BITS)
+		return -1;
+	/* Only we write our epoch: relaxed reads back our last store. */
+	if ((c >> (2 + b)) != epoch_stamp(rxu_load_relaxed(own_epoch), b))
+		return -1;
+	return (int64_t)((c >> 2) & ((1u << b) - 1));
+}
+
+/*
+ * After an operation in role tag: remember the peer index it used
+ * (range-checked, loaded with acquire then or before) and our epoch
+ * as the operation left it.
+ */
+static inline void peer_remember(struct rxu_ring *r, uint32_t tag,
+				 uint64_t index, uint64_t epoch)
+{
+	unsigned int b = index_bits(r);
+
+	if (b > PEER_MAX_INDEX_BITS)
+		return;
+	__atomic_store_n(&r->peer_cache,
+			 tag | (uint32_t)index << 2 | epoch_stamp(epoch, b) << (2 + b),
+			 __ATOMIC_RELAXED);
+}
 
 /* The mask that reduces an index modulo 2n. */
 static inline uint64_t index_mask(const struct rxu_ring *r)
@@ -108,6 +189,30 @@ static inline int64_t push_view(const struct rxu_ring *r, uint64_t *head,
 }
 
 /*
+ * The pusher's view from the cached head when there is one, else from a
+ * fresh one: free slots (or -EIO), with *head and *tail as for push_view.
+ * want: how many free slots would do; fewer seen through the cache
+ * makes it reload the head.  The caller remembers the head it used
+ * (peer_remember) once it has pushed.
+ */
+static inline int64_t push_view_cached(struct rxu_ring *r, uint64_t *head,
+				       uint64_t *tail, uint64_t want)
+{
+	int64_t cached = peer_cached(r, PEER_HEAD, &r->hdr->push_epoch);
+	int64_t used;
+
+	if (cached >= 0) {
+		*tail = rxu_load_relaxed(&r->hdr->tail_index);
+		*head = (uint64_t)cached;
+		used = ring_count(r, *head, *tail);
+		/* A broken tail is reported below, after a fresh look. */
+		if (used >= 0 && r->entry_count - (uint64_t)used >= want)
+			return (int64_t)r->entry_count - used;
+	}
+	return push_view(r, head, tail);
+}
+
+/*
  * The popper's view: our own head and the pusher's tail, and the number
  * of entries present (or -EIO).
  */
@@ -125,6 +230,27 @@ static inline int64_t pop_view(const struct rxu_ring *r, uint64_t *head,
 }
 
 /*
+ * As push_view_cached, for the popper: entries present, from the cached
+ * tail if it shows at least want of them, else from a fresh one.  The
+ * caller remembers the tail it used once it has popped.
+ */
+static inline int64_t pop_view_cached(struct rxu_ring *r, uint64_t *head,
+				      uint64_t *tail, uint64_t want)
+{
+	int64_t cached = peer_cached(r, PEER_TAIL, &r->hdr->pop_epoch);
+	int64_t count;
+
+	if (cached >= 0) {
+		*head = rxu_load_relaxed(&r->hdr->head_index);
+		*tail = (uint64_t)cached;
+		count = ring_count(r, *head, *tail);
+		if (count >= 0 && (uint64_t)count >= want)
+			return count;
+	}
+	return pop_view(r, head, tail);
+}
+
+/*
  * DROP tells the pusher only that nobody will pop any more; it publishes
  * no data to us, so a relaxed load is enough.  A stale read at worst
  * lets one more entry into a ring that nobody reads, which is harmless.
@@ -134,24 +260,33 @@ static inline int push_dropped(const struct rxu_ring *r)
 	return (rxu_load_relaxed(&r->hdr->status) & RXU_RING_DROP) != 0;
 }
 
-/* Publish count entries written at tail, then count them in the epoch. */
-static inline void publish_tail(struct rxu_ring *r, uint64_t tail,
-				uint64_t count)
+/*
+ * Publish count entries written at tail, then count them in the epoch
+ * (as rxu_add_single_writer, which see); returns the new epoch.
+ */
+static inline uint64_t publish_tail(struct rxu_ring *r, uint64_t tail,
+				    uint64_t count)
 {
+	uint64_t epoch = rxu_load_relaxed(&r->hdr->push_epoch) + count;
+
 	/* Release: the entries are written before the new tail is seen. */
 	rxu_store_release(&r->hdr->tail_index,
 			  (tail + count) & index_mask(r));
-	rxu_add_single_writer(&r->hdr->push_epoch, count);
+	rxu_store_release(&r->hdr->push_epoch, epoch);
+	return epoch;
 }
 
-/* Release count slots read at head, then count them in the epoch. */
-static inline void release_head(struct rxu_ring *r, uint64_t head,
-				uint64_t count)
+/* Release count slots read at head, then count them; the new epoch. */
+static inline uint64_t release_head(struct rxu_ring *r, uint64_t head,
+				    uint64_t count)
 {
+	uint64_t epoch = rxu_load_relaxed(&r->hdr->pop_epoch) + count;
+
 	/* Release: our reads of the slots are done before they are free. */
 	rxu_store_release(&r->hdr->head_index,
 			  (head + count) & index_mask(r));
-	rxu_add_single_writer(&r->hdr->pop_epoch, count);
+	rxu_store_release(&r->hdr->pop_epoch, epoch);
+	return epoch;
 }
 
 int rxu_ring_init(struct rxu_ring *r, void *hdr, void *entries,
@@ -167,6 +302,7 @@ int rxu_ring_init(struct rxu_ring *r, void *hdr, void *entries,
 	r->entries = entries;
 	r->entry_count = entry_count;
 	r->entry_size = entry_size;
+	r->peer_cache = PEER_NONE;	/* the header may be in any state */
 	return 0;
 }
 
@@ -206,14 +342,15 @@ int rxu_ring_push(struct rxu_ring *r, const void *entry)
 
 	if (push_dropped(r))
 		return -ESHUTDOWN;
-	room = push_view(r, &head, &tail);
+	/* Reloads the head only when the cached one says full. */
+	room = push_view_cached(r, &head, &tail, 1);
 	if (room < 0)
 		return (int)room;
-	if ((head ^ tail) == r->entry_count)	/* full: room == 0 */
+	if (room == 0)				/* full, fresh head */
 		return -EAGAIN;
 
 	copy_entry(slot_ptr(r, tail), entry, r->entry_size);
-	publish_tail(r, tail, 1);
+	peer_remember(r, PEER_HEAD, head, publish_tail(r, tail, 1));
 	return 0;
 }
 
@@ -241,14 +378,15 @@ int rxu_ring_pop(struct rxu_ring *r, void *entry)
 	uint64_t head, tail;
 	int64_t count;
 
-	count = pop_view(r, &head, &tail);
-	if (count == 0)				/* empty: head == tail */
+	/* Reloads the tail only when the cached one says empty. */
+	count = pop_view_cached(r, &head, &tail, 1);
+	if (count == 0)				/* empty, fresh tail */
 		count = pop_empty(r, &head, &tail);
 	if (count < 0)
 		return (int)count;
 
 	copy_entry(entry, slot_ptr(r, head), r->entry_size);
-	release_head(r, head, 1);
+	peer_remember(r, PEER_TAIL, tail, release_head(r, head, 1));
 	return 0;
 }
 
@@ -259,7 +397,7 @@ void *rxu_ring_push_slot(struct rxu_ring *r, uint64_t i)
 
 	if (push_dropped(r))
 		return NULL;
-	room = push_view(r, &head, &tail);
+	room = push_view_cached(r, &head, &tail, i + 1);
 	if (room < 0 || i >= (uint64_t)room)
 		return NULL;
 	return slot_ptr(r, tail + i);
@@ -275,10 +413,12 @@ void rxu_ring_push_commit(struct rxu_ring *r, uint64_t count)
 	uint64_t head, tail;
 	int64_t room;
 
-	room = push_view(r, &head, &tail);
-	if (room <= 0 || count == 0 || count > (uint64_t)room)
+	if (count == 0)
 		return;
-	publish_tail(r, tail, count);
+	room = push_view_cached(r, &head, &tail, count);
+	if (room <= 0 || count > (uint64_t)room)
+		return;
+	peer_remember(r, PEER_HEAD, head, publish_tail(r, tail, count));
 }
 
 const void *rxu_ring_pop_slot(const struct rxu_ring *r, uint64_t i)
@@ -298,10 +438,12 @@ void rxu_ring_pop_commit(struct rxu_ring *r, uint64_t count)
 	uint64_t head, tail;
 	int64_t present;
 
-	present = pop_view(r, &head, &tail);
-	if (present <= 0 || count == 0 || count > (uint64_t)present)
+	if (count == 0)
 		return;
-	release_head(r, head, count);
+	present = pop_view_cached(r, &head, &tail, count);
+	if (present <= 0 || count > (uint64_t)present)
+		return;
+	peer_remember(r, PEER_TAIL, tail, release_head(r, head, count));
 }
 
 int64_t rxu_ring_push_reserve(const struct rxu_ring *r, uint64_t want,
