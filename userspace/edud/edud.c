@@ -372,6 +372,38 @@ static void check_dma(struct edu *e)
 	    "a DMA past edu's buffer is refused before it reaches the device");
 }
 
+/*
+ * --dma-loop N: N round trips (RAM -> edu -> RAM, 4095 bytes each, a new
+ * pattern each time, compared byte for byte), 0 = until killed.  One
+ * "# dma loop K" line per round trip, so that a test can kill edud while
+ * a transfer is in flight and check that pcid cleans up after it.
+ */
+static void dma_loop(struct edu *e, unsigned long n)
+{
+	uint8_t *out = e->dma.va, *in = out + EDU_BUF_SIZE;
+	uint64_t out_iova = e->dma.iova, in_iova = out_iova + EDU_BUF_SIZE;
+	unsigned long k;
+	size_t i;
+	int rc, d;
+
+	for (k = 1; !n || k <= n; k++) {
+		for (i = 0; i < EDU_BUF_SIZE; i++)
+			out[i] = (uint8_t)(i * 7 + k * 31 + (i >> 8));
+		memset(in, 0, EDU_BUF_SIZE);
+		rc = dma(e, out_iova, EDU_BUF, EDU_BUF_USABLE, 0);
+		if (!rc)
+			rc = dma(e, EDU_BUF, in_iova, EDU_BUF_USABLE, 1);
+		d = rc ? -2 : first_diff(out, in, EDU_BUF_USABLE);
+		if (rc || d >= 0) {
+			tap(e, 0, "DMA loop, round trip %lu: %s", k,
+			    rc ? strerror(-rc) : "data differs");
+			return;
+		}
+		diag("dma loop %lu", k);
+	}
+	tap(e, 1, "DMA loop: %lu round trips of 4095 bytes, equal byte for byte", n);
+}
+
 /* ------------------------------------------------------------------ */
 /* Setup                                                               */
 /* ------------------------------------------------------------------ */
@@ -477,12 +509,15 @@ static void check_pcid_config(struct edu *e)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: edud [--rounds N] --vfio ADDR   open VFIO directly (bound to vfio-pci)\n"
-		"       edud [--rounds N] [ADDR]        as pcid spawns it (PCID_ADDRESS,\n"
-		"                                       PCID_TOKEN, PCID_SCHEME; rxu_pci.h)\n"
+		"usage: edud [--rounds N | --dma-loop N] --vfio ADDR\n"
+		"                        open VFIO directly (bound to vfio-pci)\n"
+		"       edud [--rounds N | --dma-loop N] [ADDR]\n"
+		"                        as pcid spawns it (PCID_ADDRESS, PCID_TOKEN,\n"
+		"                        PCID_SCHEME; rxu_pci.h)\n"
 		"Checks QEMU's edu device (1234:11e8) through MMIO, MSI as EVENT CQEs on\n"
 		"a redox_uring ring, and DMA both ways; prints TAP.  --rounds: raised\n"
-		"interrupts to check (default 20).\n");
+		"interrupts to check (default 20).  --dma-loop N: only DMA round trips,\n"
+		"N of them (0: until killed), one \"# dma loop K\" line each.\n");
 }
 
 int main(int argc, char **argv)
@@ -490,11 +525,14 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "vfio", required_argument, NULL, 'v' },
 		{ "rounds", required_argument, NULL, 'r' },
+		{ "dma-loop", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *vfio_addr = NULL;
 	unsigned int rounds = 20;
+	unsigned long loops = 0;
+	int loop = 0;
 	struct edu e;
 	int c, rc;
 
@@ -503,13 +541,17 @@ int main(int argc, char **argv)
 	e.ring.fd = -1;
 	e.dev.device = e.dev.group = e.dev.container = -1;
 	e.dev.irq_kind = -1;
-	while ((c = getopt_long(argc, argv, "v:r:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "v:r:d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			vfio_addr = optarg;
 			break;
 		case 'r':
 			rounds = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'd':
+			loop = 1;
+			loops = strtoul(optarg, NULL, 0);
 			break;
 		case 'h':
 			usage(stdout);
@@ -546,6 +588,12 @@ int main(int argc, char **argv)
 	if (rc) {
 		teardown(&e);
 		return 2;
+	}
+	if (loop) {
+		dma_loop(&e, loops);
+		printf("1..%u\n", e.ntests);
+		teardown(&e);
+		return e.nfail ? 1 : 0;
 	}
 	if (e.dev.pcid)
 		check_pcid_config(&e);
