@@ -107,7 +107,9 @@
  *    a write must leave every other Command bit as it is.  Bus mastering
  *    is therefore the driver's explicit choice: pcid leaves it as
  *    vfio-pci's reset leaves it (off).
- *  - allowed: Status (0x06, write 1 to clear), Interrupt Line (0x3C),
+ *  - allowed: Status (0x06, write 1 to clear), Interrupt Line (0x3C;
+ *    vfio-pci virtualizes it: the write succeeds but never reaches the
+ *    device, so reads, which come from sysfs, keep the device's value),
  *    the bodies of capabilities other than MSI/MSI-X, and every byte that
  *    is not part of the header or a capability's first two bytes.
  *  - forbidden: ids, revision, class, cache line/latency/header type/BIST
@@ -148,10 +150,13 @@
  *  FETCH_ALL_CAPABILITIES (129)
  *                        addr = first index, len = max records, offset =
  *                        pool offset of len struct rxu_pci_cap_record.
+ *                        len is at most 96 (RXU_PCI_MAX_CAP_RECORDS;
+ *                        EINVAL above), which is also the most pcid
+ *                        lists for one function (its walk stops there).
  *                        Read rights needed (claim or admin).  Standard
  *                        capabilities first (list order), then extended.
- *                        Result = records written; CQE extra = records
- *                        left after them.
+ *                        Result = records written (0 from an index past
+ *                        the last); CQE extra = records left after them.
  *  GET_CAPABILITY (130)  addr = index, len = buffer size, offset = pool
  *                        offset.  Writes struct rxu_pci_capability then
  *                        the capability's raw bytes (rec.length).  Result
@@ -178,9 +183,12 @@
  *                        as the PCI pending bit would.  Result 0.
  *  CONFIG_READ (135)     offset = config offset, len = 1..4096, addr =
  *                        pool offset.  Read rights as for paths.  Result
- *                        = bytes read (short at the end of config space).
+ *                        = bytes read (short at the end of config space,
+ *                        0 from its end on).  EINVAL: len 0 or > 4096, or
+ *                        offset > 4096.
  *  CONFIG_WRITE (136)    the same, claim needed, the write rules above.
- *                        Result = bytes written.
+ *                        Result = bytes written.  EINVAL: also a write
+ *                        that does not fit in config space.
  *  RESET (137)           claim needed: disable interrupts, then
  *                        VFIO_DEVICE_RESET.  EOPNOTSUPP if the function
  *                        has no reset.  Result 0.
@@ -263,6 +271,7 @@ enum rxu_pci_opcode {
 #define RXU_PCI_CONFIG_MAX	4096	/* largest config space, max len */
 #define RXU_PCI_HEADER_PUBLIC	64	/* bytes readable without a token */
 #define RXU_PCI_NR_BARS		6
+#define RXU_PCI_MAX_CAP_RECORDS	96	/* FETCH_ALL_CAPABILITIES len, at most */
 /* Command register bits a driver may change. */
 #define RXU_PCI_COMMAND_ALLOWED	0x0547u	/* IO|MEM|MASTER|PARITY|SERR|INTX_DISABLE */
 

@@ -53,7 +53,7 @@ static int cmp_off(const void *a, const void *b)
 static void fill_lengths(struct cap_list *out, unsigned from, unsigned to,
 			 uint16_t end)
 {
-	struct rxu_pci_cap_record sorted[96];
+	struct rxu_pci_cap_record sorted[RXU_PCI_MAX_CAP_RECORDS];
 	unsigned n = to - from, i, j;
 
 	memcpy(sorted, &out->rec[from], n * sizeof(sorted[0]));
@@ -118,7 +118,7 @@ void caps_walk(const uint8_t *cfg, size_t size, struct cap_list *out)
 	off = 0x100;
 	guard = 0;
 	while (off >= 0x100 && off + 4 <= 4096 && guard++ < 48 &&
-	       out->n < 96) {
+	       out->n < RXU_PCI_MAX_CAP_RECORDS) {
 		uint32_t h = rd32(cfg, off);
 		struct rxu_pci_cap_record *r = &out->rec[out->n];
 		unsigned i, dup = 0;

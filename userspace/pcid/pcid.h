@@ -78,7 +78,7 @@ void argv_free(char **argv);
 /* ---- config space (caps.c) ---- */
 
 struct cap_list {
-	struct rxu_pci_cap_record rec[96];
+	struct rxu_pci_cap_record rec[RXU_PCI_MAX_CAP_RECORDS];
 	unsigned n;
 };
 

@@ -568,7 +568,7 @@ static int64_t u_caps(struct pcid *p, struct conn *c, struct pci_fn *f,
 
 	if (conn_rights(c, f) < R_READ)
 		return -EACCES;
-	if (sqe->len > 96)
+	if (sqe->len > RXU_PCI_MAX_CAP_RECORDS)
 		return -EINVAL;
 	out = conn_ptr(c, sqe->offset, sqe->len * sizeof(*out));
 	if (!out)
