@@ -3,7 +3,7 @@
  * bench-scheme: blocking request/response round trips between two
  * processes, three ways, one per run:
  *
- *   bench-scheme [-n round trips] [-w warm-up] [-p split|same|any] [-P] unix|pipe|scheme
+ *   bench-scheme [-n round trips] [-w warm-up] [-p split|same|any] [-P] unix|pipe|scheme|u2u
  *
  *   unix    a daemon on a UNIX stream socket; the client sends a 64-byte
  *           request ("read 64 bytes from handle 1", laid out as an SQE)
@@ -18,6 +18,20 @@
  *           client opens "benchrt:x" through a u2k ring OPEN and then
  *           calls read(2) of 64 bytes on the fd it got, which sleeps in
  *           the kernel until the provider's CQE.
+ *   u2u     the same provider, reached user-to-user (ABI.md section 7):
+ *           the client ATTACHes "benchrt:" (the provider gets a
+ *           RECV_IORING SQE, calls RXU_IOC_RECV, maps the producer
+ *           rings and answers 0), DUPs "pool" on its u2u fd through a
+ *           kernel ring and maps a 64 KiB pool range; the provider gets
+ *           its own pool fd the same way and maps the range when it
+ *           first sees its offset.  Each round trip pushes a 64-byte
+ *           READ SQE (addr = a pool offset) into the shared SQ and
+ *           sleeps in ENTER(min_complete = 1) (doorbell, then wait for
+ *           the CQE); the provider writes 64 bytes into the pool at that
+ *           offset, pushes the CQE and sleeps in ENTER(min_complete = 1)
+ *           on its producer fd.  Both sides sleep; nobody polls.  The
+ *           request never goes through the kernel's scheme code: the
+ *           kernel only wakes the sleeper on the other side.
  *
  * The server is a forked child; with -p split (the default) client and
  * server are pinned to two different CPUs, with -p same both to the
@@ -40,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -363,8 +378,6 @@ static int64_t serve(const struct rxu_sqe64 *sqe, unsigned char *data,
 	case RXU_OP_CLOSE:
 	case RXU_OP_FSYNC:
 		return 0;
-	case RXU_OP_RECV_IORING:
-		return -ECONNREFUSED;
 	default:
 		return -ENOSYS;
 	}
@@ -383,6 +396,9 @@ static int push_cqe(struct rxu_instance *in, const struct rxu_cqe64 *cqe)
 	}
 	return r;
 }
+
+static int u2u_serve_recv(struct rxu_instance *k,
+			  const struct rxu_sqe64 *req);
 
 static void scheme_server(int rfd)
 {
@@ -417,7 +433,13 @@ static void scheme_server(int rfd)
 
 	while (!stop) {
 		while ((r = rxu_ring_pop(&in.sq, &sqe)) == 0) {
-			int64_t st = serve(&sqe, data, size, &next_handle);
+			int64_t st;
+
+			if (sqe.opcode == RXU_OP_RECV_IORING) {
+				/* u2u: serve that ring from now on. */
+				_exit(u2u_serve_recv(&in, &sqe) ? 1 : 0);
+			}
+			st = serve(&sqe, data, size, &next_handle);
 
 			cqe = (struct rxu_cqe64){ .user_data = sqe.user_data,
 						  .status = (uint64_t)st };
@@ -512,10 +534,188 @@ static double run_scheme(long warm, long n, pid_t *child, int pin)
 }
 
 /* ------------------------------------------------------------------ */
+/* u2u: the same provider, reached through a user-to-user ring         */
+/* ------------------------------------------------------------------ */
+
+#define POOL_RANGE	65536		/* the client's one pool range */
+
+/* DUP fd with parameter "pool" through a fresh u2k ring: the pool fd, or -errno. */
+static int dup_pool(int fd)
+{
+	struct rxu_instance k = { .fd = -1 };
+	struct rxu_sqe64 sqe;
+	struct rxu_cqe64 cqe;
+	int r;
+
+	r = rxu_setup(&k, 8, 8, 0);
+	if (r)
+		return r;
+	rxu_prep_dup_param(&sqe, fd, RXU_DUP_PARAM_POOL,
+			   strlen(RXU_DUP_PARAM_POOL), 0);
+	r = rxu_queue_sqe(&k, &sqe);
+	if (!r)
+		r = rxu_wait_cqe(&k, &cqe, 0);
+	if (!r)
+		r = (int)rxu_cqe_result(&cqe);
+	rxu_instance_close(&k);
+	return r;
+}
+
+/*
+ * The provider's side, called with the RECV_IORING SQE just popped from
+ * its k2u ring k (the ticket is its addr): receive the producer ring,
+ * map it, answer 0, get the pool, then serve READs until DROP.  0 at a
+ * clean end.
+ */
+static int u2u_serve_recv(struct rxu_instance *k, const struct rxu_sqe64 *req)
+{
+	struct rxu_recv_info info = { .ticket = req->addr };
+	struct rxu_instance prod = { .fd = -1 };
+	struct rxu_pool pool;
+	struct rxu_sqe64 sqe;
+	struct rxu_cqe64 cqe = { .user_data = req->user_data };
+	int64_t e;
+	int r, pfd;
+
+	if (ioctl(k->fd, RXU_IOC_RECV, &info) < 0)
+		return errno;
+	rxu_instance_from_fd(&prod, (int)info.producer_fd);
+	r = rxu_instance_set_geometry(&prod, info.sq_entry_count,
+				      info.cq_entry_count,
+				      info.flags & RXU_RECV_BITS_32 ?
+				      RXU_CREATE_BITS_32 : 0);
+	if (!r)
+		r = rxu_instance_map(&prod);
+	cqe.status = (uint64_t)(int64_t)(r ? -ECONNREFUSED : 0);
+	if (push_cqe(k, &cqe))
+		return EIO;
+	/* The doorbell on which the kernel takes the answer: ATTACH returns. */
+	e = rxu_enter(k, 0, RXU_ENTER_ONLY_NOTIFY, 0);
+	if (r || (e < 0 && e != -EINTR))
+		return EIO;
+	pfd = dup_pool(prod.fd);
+	if (pfd < 0 || rxu_pool_init(&pool, pfd))
+		return EIO;
+
+	while (!stop) {
+		while ((r = rxu_ring_pop(&prod.sq, &sqe)) == 0) {
+			uint64_t len = sqe.len > MSG ? MSG : sqe.len;
+			void *p = NULL;
+
+			if (sqe.opcode == RXU_OP_READ) {
+				p = rxu_pool_ptr(&pool, sqe.addr, len);
+				/* A range the consumer mapped since: learn it. */
+				if (!p && rxu_pool_update(&pool) > 0)
+					p = rxu_pool_ptr(&pool, sqe.addr, len);
+			}
+			if (p)
+				fill_reply(p, len);
+			cqe = (struct rxu_cqe64){
+				.user_data = sqe.user_data,
+				.status = (uint64_t)(p ? (int64_t)len :
+						     sqe.opcode == RXU_OP_READ ?
+						     -EFAULT : -ENOSYS),
+			};
+			while ((r = rxu_ring_push(&prod.cq, &cqe)) == -EAGAIN) {
+				e = rxu_enter(&prod, 0, RXU_ENTER_ONLY_NOTIFY, 0);
+				if (e < 0 && e != -EINTR)
+					return 0;	/* the consumer went away */
+			}
+			if (r)
+				return r == -ESHUTDOWN ? 0 : EIO;
+		}
+		if (r != -EAGAIN)
+			return r == -ESHUTDOWN ? 0 : EIO;
+		/* Doorbell for the CQE, then sleep until the next SQE. */
+		e = rxu_enter(&prod, !provider_polls, 0, 0);
+		if (e == -ESHUTDOWN)
+			return 0;
+		if (e < 0 && e != -EINTR && e != -ETIME)
+			return EIO;
+	}
+	return 0;
+}
+
+static double run_u2u(long warm, long n, pid_t *child, int pin)
+{
+	struct rxu_instance cons = { .fd = -1 };
+	struct rxu_pool pool;
+	struct rxu_sqe64 sqe;
+	struct rxu_cqe64 cqe;
+	uint64_t off;
+	double t0 = 0;
+	unsigned char *buf;
+	int rp[2], r, pfd;
+	int64_t e;
+	long i;
+
+	if (pipe(rp))
+		die("pipe", errno);
+	*child = fork();
+	if (*child < 0)
+		die("fork", errno);
+	if (!*child) {
+		close(rp[0]);
+		scheme_server(rp[1]);
+	}
+	close(rp[1]);
+	if (pin >= 0)
+		pin_to(*child, pin);
+	wait_ready(rp[0], "register :" SCHEME_NAME);
+
+	r = rxu_instance_open(&cons);
+	if (!r)
+		r = rxu_instance_create(&cons, RING_ENTRIES, RING_ENTRIES, 0);
+	if (!r)
+		r = rxu_instance_map(&cons);
+	if (!r)
+		r = rxu_instance_attach(&cons, SCHEME_NAME ":");
+	if (r)
+		die("ATTACH " SCHEME_NAME ":", -r);
+	pfd = dup_pool(cons.fd);
+	if (pfd < 0)
+		die("DUP pool", -pfd);
+	r = rxu_pool_init(&pool, pfd);
+	if (!r)
+		r = rxu_pool_grow(&pool, POOL_RANGE, &off);
+	if (r)
+		die("pool", -r);
+	buf = rxu_pool_ptr(&pool, off, MSG);
+	if (!buf)
+		die("pool", EFAULT);
+
+	for (i = 0; i < warm + n; i++) {
+		if (i == warm)
+			t0 = now();
+		rxu_prep_rw(&sqe, RXU_OP_READ, 1, off, MSG, 0, (uint64_t)i);
+		r = rxu_ring_push(&cons.sq, &sqe);
+		if (r)
+			die("u2u push", -r);
+		/* Doorbell (the SQ moved), then sleep until the CQE. */
+		do {
+			e = rxu_enter(&cons, 1, 0, 0);
+			if (e < 0 && e != -EINTR)
+				die("u2u ENTER", (int)-e);
+		} while ((r = rxu_ring_pop(&cons.cq, &cqe)) == -EAGAIN);
+		if (r)
+			die("u2u pop", -r);
+		if (cqe.user_data != (uint64_t)i ||
+		    rxu_cqe_result(&cqe) != MSG)
+			die("u2u round trip", EBADMSG);
+		if (i == 0 && check_reply(buf, MSG))
+			die("u2u reply", EBADMSG);
+	}
+	t0 = n / (now() - t0);
+	rxu_pool_close(&pool);
+	rxu_instance_close(&cons);	/* DROP: the provider's loop ends */
+	return t0;
+}
+
+/* ------------------------------------------------------------------ */
 
 static __attribute__((noreturn)) void usage(void)
 {
-	fprintf(stderr, "usage: %s [-n round trips] [-w warm-up] [-p split|same|any] [-P] unix|pipe|scheme\n",
+	fprintf(stderr, "usage: %s [-n round trips] [-w warm-up] [-p split|same|any] [-P] unix|pipe|scheme|u2u\n",
 		prog);
 	exit(2);
 }
@@ -572,6 +772,8 @@ int main(int argc, char **argv)
 		rate = run_pipe(warm, n, &child, pin);
 	else if (!strcmp(argv[optind], "scheme"))
 		rate = run_scheme(warm, n, &child, pin);
+	else if (!strcmp(argv[optind], "u2u"))
+		rate = run_u2u(warm, n, &child, pin);
 	else
 		usage();
 

@@ -3,11 +3,14 @@
 #
 # userspace/tools/bench-scheme.sh - `make bench-scheme`: blocking round trips
 # of 64 bytes through a scheme (a provider of ":benchrt" answering READ SQEs,
-# a client doing read(2) on a "benchrt:x" fd) against a UNIX-socket
+# a client doing read(2) on a "benchrt:x" fd), and through the same
+# provider reached user-to-user (u2u: a 64-byte READ SQE on a shared ring,
+# the reply in a pool, both sides sleeping in ENTER), against a UNIX-socket
 # request/response daemon and a pipe ping-pong, in the same guest boot, for
 # every kernel in KVERS.  bench-scheme runs one mechanism at a time; rounds
-# rotate the order of the three; medians, the ratios scheme/unix (target
-# >= 2) and scheme/pipe, and in brackets the median of per-round ratios.
+# rotate the order of the four; medians, the ratios scheme/unix (target
+# >= 2), scheme/pipe and u2u/unix, and in brackets the median of per-round
+# ratios.
 # Two placements: client and server on different vCPUs (split) and on one
 # (same): under TCG a cross-vCPU wake-up costs far more than on hardware.
 # Figures go to stdout and build/bench/scheme-<kver>.txt.
@@ -26,12 +29,13 @@ if [ "${1:-}" = --in-guest ]; then
 	rounds=$2 n=$3
 	shift 3
 	bin=build/userspace/tools/bench-scheme
-	mechs=(unix pipe scheme)
+	mechs=(unix pipe scheme u2u)
+	nm=${#mechs[@]}
 	out=$(mktemp /tmp/bench-scheme.XXXXXX)
 	for p in "$@"; do
 		for ((r = 0; r < rounds; r++)); do
-			for ((i = 0; i < 3; i++)); do
-				m=${mechs[$(((i + r) % 3))]}
+			for ((i = 0; i < nm; i++)); do
+				m=${mechs[$(((i + r) % nm))]}
 				if line=$("$bin" -p "$p" -n "$n" "$m" 2>/tmp/bench-scheme.err); then
 					rate=$(echo "$line" | sed -n 's/.*: \([0-9.]*\) round trips\/s$/\1/p')
 				else
@@ -43,7 +47,7 @@ if [ "${1:-}" = --in-guest ]; then
 		done
 	done
 	echo "# $rounds rounds of $n round trips (after 200 warm-up) per mechanism, order rotating; round trips/s, medians"
-	echo "# command of each run: $bin -p PLACEMENT -n $n unix|pipe|scheme"
+	echo "# command of each run: $bin -p PLACEMENT -n $n unix|pipe|scheme|u2u"
 	awk -v rounds="$rounds" '
 	function median(a, k,   i, j, t) {
 		for (i = 1; i <= k; i++)
@@ -74,16 +78,19 @@ if [ "${1:-}" = --in-guest ]; then
 	}
 	{ rate[$1, $2, $3] = $4; if (!($1 in seen)) { seen[$1] = 1; order[++np] = $1 } }
 	END {
-		printf "%-9s %12s %12s %12s %16s %16s\n", "placement", "unix", "pipe",
-		       "scheme", "scheme/unix", "scheme/pipe"
+		printf "%-9s %10s %10s %10s %10s %14s %14s %14s\n", "placement", "unix", "pipe",
+		       "scheme", "u2u", "scheme/unix", "scheme/pipe", "u2u/unix"
 		for (i = 1; i <= np; i++) {
 			p = order[i]
 			u = med_of(p, "unix"); q = med_of(p, "pipe"); s = med_of(p, "scheme")
-			printf "%-9s %12s %12s %12s %16s %16s\n", p, fmt(u), fmt(q), fmt(s),
+			w = med_of(p, "u2u")
+			printf "%-9s %10s %10s %10s %10s %14s %14s %14s\n", p, fmt(u), fmt(q),
+			       fmt(s), fmt(w),
 			       fr(s, u, med_ratio(p, "scheme", "unix")),
-			       fr(s, q, med_ratio(p, "scheme", "pipe"))
+			       fr(s, q, med_ratio(p, "scheme", "pipe")),
+			       fr(w, u, med_ratio(p, "u2u", "unix"))
 		}
-		print "# target: scheme/unix >= 2"
+		print "# target (a): scheme/unix >= 2 (scheme: read(2) on a scheme fd; u2u: the same provider over a user-to-user ring)"
 	}' "$out"
 	if grep -q ' fail$' "$out"; then
 		echo "# some runs failed (n/a, or medians of fewer rounds); the first error:"
