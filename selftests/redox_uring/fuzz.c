@@ -15,7 +15,8 @@
  * differ between runs, the choices of each thread still follow its seed.
  *
  * Every syscall result and CQE status is only counted.  The fuzzer fails
- * (exit 1) only when it crashes (no SIGSEGV handler is installed) or when
+ * (exit 1) only when it crashes (its handler prints the fault address,
+ * each thread's kind and a backtrace, then dies of the signal) or when
  * no operation completes for 60 s (alarm() watchdog).
  *
  * Schemes (-S N, default 2; registering needs root, as in the guest;
@@ -76,6 +77,7 @@
  *     the 1 GiB guest); larger sizes only beyond the 1 GiB limit.
  */
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -920,6 +922,11 @@ static void handle_cqe(struct thr *t, uint64_t ud, int64_t st, uint64_t fl)
 	if (st < 0 || (p.fork_gen & 1) || p.fork_gen != atomic_load(&fork_gen))
 		return;
 	if (p.op == RXU_OP_MMAP) {
+		/* never a scratch area, whoever the answer came from */
+		for (int i = 0; i < nthreads; i++)
+			if ((uint64_t)st < (uintptr_t)thr[i].scr + SCR_SIZE &&
+			    (uintptr_t)thr[i].scr < (uint64_t)st + p.len)
+				return;
 		if (!(st & 4095) && p.len)
 			munmap((void *)(uintptr_t)st, p.len);
 		return;
@@ -1934,6 +1941,15 @@ static void prov_u2u(struct prov *p, struct pu2u *u)
 		int64_t st = rn(T, 4) ? (int64_t)s.len :
 			     (int64_t)rand_u64_interesting(T);
 
+		/*
+		 * A slot attached to us as a u2u consumer pops these CQEs
+		 * as if the kernel had run its SQEs: a tracked user_data
+		 * (OPEN/DUP/MMAP) would make it adopt our status as an fd
+		 * or munmap() it as an address.  Not a kernel test: never.
+		 */
+		if (((uint32_t)ud >> 24) == (TAG >> 24))
+			ud ^= 0x01000000;
+
 		pst->u2u_sqes++;
 		/* read the pool bytes it names, when they are mapped here */
 		for (i = 0; i < PMAXPM; i++)
@@ -2877,6 +2893,35 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/*
+ * A crash of ours (SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGABRT): say where
+ * (fault address, what each thread was doing, a backtrace with offsets
+ * for addr2line), then die of the same signal (SA_RESETHAND).
+ */
+static void crash(int sig, siginfo_t *si, void *uc)
+{
+	void *bt[32];
+	char msg[200];
+	int n;
+
+	(void)uc;
+	n = snprintf(msg, sizeof(msg), "fuzz: CRASH: signal %d at address %p"
+		     " (seed %" PRIu64 ", %" PRIu64 " ops); thread ops:",
+		     sig, si->si_addr, seed, (uint64_t)atomic_load(&ops_done));
+	if (write(2, msg, (size_t)n) < 0)
+		return;
+	for (int i = 0; i < nthreads; i++) {
+		n = snprintf(msg, sizeof(msg), " %d:%s", i,
+			     thr[i].cur >= 0 ? kind_name[thr[i].cur] : "-");
+		if (write(2, msg, (size_t)n) < 0)
+			return;
+	}
+	if (write(2, "\n", 1) < 0)
+		return;
+	n = backtrace(bt, 32);
+	backtrace_symbols_fd(bt, n, 2);
+}
+
 static void watchdog(int sig)
 {
 	uint64_t d = atomic_load(&ops_done);
@@ -3010,6 +3055,14 @@ int main(int argc, char **argv)
 		sa.sa_flags = 0;	/* a stuck read() gets EINTR */
 		sigaction(SIGALRM, &sa, NULL);
 		alarm(60);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = crash;
+		sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+		sigaction(SIGSEGV, &sa, NULL);
+		sigaction(SIGBUS, &sa, NULL);
+		sigaction(SIGFPE, &sa, NULL);
+		sigaction(SIGILL, &sa, NULL);
+		sigaction(SIGABRT, &sa, NULL);
 	}
 	printf("fuzz: seed %" PRIu64 ", %" PRIu64 " ops, %d threads, %d scheme providers, tmp %s\n",
 	       seed, total_ops, nthreads, nprov, tmpdir);
