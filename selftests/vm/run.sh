@@ -473,8 +473,12 @@ qpath() { printf '%s' "${1//,/,,}"; }
 # mix with its output. loglevel=5 puts warnings and worse on the console (so
 # they survive a guest that hangs) but keeps the info chatter off this slow
 # emulated UART; the full log is read from the guest at the end, and on a
-# panic panic_print=0x20 replays it all on the console.
+# panic panic_print=0x20 replays it all on the console. no_timer_check: the
+# boot-time timer check counts ticks during a busy wait, which a vCPU
+# descheduled on a loaded host (TCG) can miss entirely; a 6.12 guest then
+# panicked with "IO-APIC + timer doesn't work!" although the timer works.
 append="console=ttyS0 loglevel=5 panic=-1 panic_print=0x20 log_buf_len=4M 8250.nr_uarts=2"
+append+=" no_timer_check"
 append+=" ${extra_append}"
 
 case $accel in
@@ -498,7 +502,7 @@ machine=q35
 vfio_qemu=()
 if [[ $vfio == 1 ]]; then
 	machine=q35,kernel-irqchip=split
-	append+=" intel_iommu=on iommu=pt no_timer_check"
+	append+=" intel_iommu=on iommu=pt"
 	truncate -s 1M "$rundir/nvme.img"
 	vfio_qemu=(-device 'intel-iommu,intremap=on,caching-mode=on,aw-bits=48'
 		-device edu
