@@ -26,8 +26,23 @@
  * region (the baseline for reads through pci:).
  *
  *   bench-irq [-n N] [-r ROUNDS] [-w WARMUP] --vfio ADDR
+ *
+ * --pcid: spawned by pcid for edu (PCID_ADDRESS, PCID_TOKEN: rxu_pci.h),
+ * only the config-space read round trip, 4 bytes at offset 0, three ways
+ * in the same process (rounds rotate the order):
+ *
+ *   u2u    CONFIG_READ on the driver's u2u ring to pci: (librxu's
+ *          rxu_pcidrv_pcid_config_read: SQE, pcid's pread of sysfs, CQE);
+ *   path   pread(2) on "pci:ADDR/config?token=T" opened through the
+ *          driver's kernel ring (a k2u scheme file: the kernel forwards it
+ *          to pcid's provider ring and waits for the answer);
+ *   vfio   pread(2) of the VFIO config region on the device fd pcid
+ *          passed (rxu_pcidrv_config_read).
+ *
+ *   bench-irq [-n N] [-r ROUNDS] [-w WARMUP] --pcid [ADDR]
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -38,6 +53,7 @@
 #include <unistd.h>
 
 #include "rxu.h"
+#include "rxu_pci.h"
 #include "rxu_pcidrv.h"
 
 #define EDU_IRQ_STATUS	0x24
@@ -171,31 +187,139 @@ static void epoll_stop(void)
 		die("epoll_ctl DEL", errno);
 }
 
+/* OPEN through a kernel ring: the fd (the EVENT after it is skipped). */
+static int kring_open(struct rxu_instance *in, const char *path)
+{
+	struct rxu_sqe64 sqe;
+	struct rxu_cqe64 cqe;
+	int rc;
+
+	rxu_prep_open(&sqe, path, strlen(path), O_RDONLY | O_CLOEXEC, 0, 0x0be);
+	rc = rxu_queue_sqe(in, &sqe);
+	while (!rc) {
+		rc = rxu_wait_cqe(in, &cqe, WAIT_NS);
+		if (!rc && cqe.user_data == 0x0be && !rxu_cqe_is_event(&cqe))
+			return (int)rxu_cqe_result(&cqe);
+	}
+	return rc;
+}
+
+/* --pcid: config reads, through pci: (u2u, path) and VFIO. */
+static int bench_pcicfg(const char *addr, unsigned int n, unsigned int rounds,
+			unsigned int warm)
+{
+	static const char *const cname[3] = { "u2u", "path", "vfio" };
+	const char *env = getenv(RXU_PCI_ENV_TOKEN);
+	const char *scheme = getenv(RXU_PCI_ENV_SCHEME);
+	uint64_t *lat, *med[3], t0;
+	char tok[RXU_PCI_TOKEN_LEN + 1], path[200];
+	struct rxu_instance kring;
+	uint32_t id[3];
+	unsigned int r, i, c;
+	int rc, pfd;
+	int64_t got;
+
+	if (!env || strlen(env) != RXU_PCI_TOKEN_LEN)
+		die("PCID_TOKEN", EINVAL);
+	snprintf(tok, sizeof(tok), "%s", env);	/* open_pcid unsets it */
+	rc = rxu_setup(&kring, 16, 16, 0);
+	if (rc)
+		die("ring", rc);
+	rc = rxu_pcidrv_open_pcid(&dev, &kring, addr, NULL, NULL);
+	if (rc)
+		die("pci: (open_pcid)", rc);
+	snprintf(path, sizeof(path), "%s:%s/config%s%s",
+		 scheme && *scheme ? scheme : RXU_PCI_SCHEME, dev.addr,
+		 RXU_PCI_TOKEN_SUFFIX, tok);
+	pfd = kring_open(&kring, path);
+	if (pfd < 0)
+		die("OPEN pci:ADDR/config", pfd);
+	lat = calloc(n, sizeof(*lat));
+	for (c = 0; c < 3; c++)
+		med[c] = calloc(rounds, sizeof(uint64_t));
+	if (!lat || !med[0] || !med[1] || !med[2])
+		die("calloc", ENOMEM);
+	/* all three read the same 4 bytes */
+	got = rxu_pcidrv_pcid_config_read(&dev, 0, &id[0], 4);
+	if (got != 4 || pread(pfd, &id[1], 4, 0) != 4 ||
+	    rxu_pcidrv_config_read(&dev, 0, &id[2], 4) ||
+	    id[0] != id[1] || id[0] != id[2])
+		die("config reads disagree", EPROTO);
+	printf("# bench-irq --pcid -n %u -r %u -w %u: %s, config read of 4 bytes at 0 "
+	       "(ids %08x), %u round(s) per way, order rotating\n",
+	       n, rounds, warm, dev.addr, id[0], rounds);
+	for (r = 0; r < rounds; r++) {
+		for (c = 0; c < 3; c++) {
+			unsigned int m = (c + r) % 3;
+
+			for (i = 0; i < warm + n; i++) {
+				uint32_t v;
+
+				t0 = now_ns();
+				if (m == 0)
+					got = rxu_pcidrv_pcid_config_read(&dev, 0, &v, 4);
+				else if (m == 1)
+					got = pread(pfd, &v, 4, 0) == 4 ? 4 : -errno;
+				else
+					got = rxu_pcidrv_config_read(&dev, 0, &v, 4) ? -EIO : 4;
+				if (i >= warm)
+					lat[i - warm] = now_ns() - t0;
+				if (got != 4 || v != id[0])
+					die(cname[m], got < 0 ? (int)-got : EPROTO);
+			}
+			med[m][r] = median(lat, n);
+			printf("round %u %-4s median %.2f us (min %.2f, max %.2f)\n", r,
+			       cname[m], med[m][r] / 1e3, lat[0] / 1e3, lat[n - 1] / 1e3);
+		}
+	}
+	{
+		uint64_t u = median(med[0], rounds), pth = median(med[1], rounds);
+		uint64_t v = median(med[2], rounds);
+
+		printf("config read: pci: u2u CONFIG_READ %.2f us, pci: path pread %.2f us, "
+		       "VFIO region pread %.2f us; u2u/vfio %.2f, path/vfio %.2f\n",
+		       u / 1e3, pth / 1e3, v / 1e3, (double)u / (double)v,
+		       (double)pth / (double)v);
+	}
+	close(pfd);
+	rxu_pcidrv_close(&dev);
+	rxu_instance_close(&kring);
+	free(lat);
+	for (c = 0; c < 3; c++)
+		free(med[c]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "vfio", required_argument, NULL, 'v' },
+		{ "pcid", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int n = 500, rounds = 10, warm = 50, r, i;
 	const char *addr = NULL;
 	uint64_t *lat, *wait, *med[2], *wmed[2], *ratio, cfg_med, v;
 	static const char *const name[2] = { "ring", "epoll" };
-	int c, rc;
+	int c, rc, via_pcid = 0;
 
-	while ((c = getopt_long(argc, argv, "n:r:w:v:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:r:w:v:p", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': n = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'r': rounds = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'w': warm = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'v': addr = optarg; break;
+		case 'p': via_pcid = 1; break;
 		default:
-			fprintf(stderr, "usage: bench-irq [-n N] [-r ROUNDS] [-w WARMUP] --vfio ADDR\n");
+			fprintf(stderr, "usage: bench-irq [-n N] [-r ROUNDS] [-w WARMUP] --vfio ADDR | --pcid [ADDR]\n");
 			return 2;
 		}
 	}
+	if (via_pcid && !addr && n && rounds)
+		return bench_pcicfg(optind < argc ? argv[optind] : NULL, n,
+				    rounds, warm);
 	if (!addr || !n || !rounds) {
-		fprintf(stderr, "usage: bench-irq [-n N] [-r ROUNDS] [-w WARMUP] --vfio ADDR\n");
+		fprintf(stderr, "usage: bench-irq [-n N] [-r ROUNDS] [-w WARMUP] --vfio ADDR | --pcid [ADDR]\n");
 		return 2;
 	}
 	rc = rxu_pcidrv_open_vfio(&dev, addr);
