@@ -158,24 +158,51 @@ guest_checks() {
 	done
 }
 
-# The drivers against emulated hardware: selftests/drivers/edu.sh in the
-# VFIO guest (run.sh -V: intel-iommu, edu, qemu-xhci, nvme, e1000e) for
-# every kernel; its TAP cases are counted, and the guest run (dmesg clean)
-# is one more.  A kernel where the VFIO guest cannot work is reported as a
-# failure with its reason, never skipped silently.  ~15 s per kernel.
+# The drivers against emulated hardware, in the VFIO guest (run.sh -V:
+# intel-iommu, edu, qemu-xhci, nvme, e1000e), one guest boot per kernel
+# running these scripts in turn:
+#   selftests/drivers/edu.sh       edud on edu, standalone and spawned by pcid
+#   userspace/pcid/guest-smoke.sh  pcid's paths, tokens, u2u ring, restarts
+#   selftests/drivers/pcid.sh      bad requests and their errors, a second
+#                                  driver refused, a driver killed mid-DMA,
+#                                  config view = sysfs, original drivers back
+# Each script's TAP cases are counted.  One more case per script and kernel
+# needs the script to have exited 0 and its plan ("1..N") to equal the
+# results it printed, and one per kernel needs the guest run to end with a
+# clean dmesg: a script that dies half-way or never runs (panic, timeout,
+# crash) fails loudly instead of passing with fewer cases.  A kernel where
+# the VFIO guest cannot work fails with its reason; nothing is skipped
+# silently.  2-3 min per kernel on the 2-core machine (more when loaded).
+driver_scripts="selftests/drivers/edu.sh userspace/pcid/guest-smoke.sh selftests/drivers/pcid.sh"
 driver_checks() {
-	local k log rc
-	step "edud + bench-irq build" build-drivers.log make -C userspace
+	local k log rc s sec plan got src cmd
+	step "edud + pcid + bench-irq build" build-drivers.log make -C userspace
 	for k in $(kvers); do
 		log=$out/drivers-$k.log
 		make --no-print-directory -s "module-$k" >/dev/null 2>&1
-		selftests/vm/run.sh -V -k "$k" -t 170 -- \
-			selftests/drivers/edu.sh "build/module/$k/redox_uring.ko" \
-			>"$log" 2>&1
+		# "# script S" ... "# script S exit N" around each script's output
+		cmd='r=0; for s in '"$driver_scripts"'; do echo "# script $s";'
+		cmd+=' "$s" build/module/'"$k"'/redox_uring.ko; c=$?;'
+		cmd+=' echo "# script $s exit $c"; [ $c -eq 0 ] || r=1; done; exit $r'
+		selftests/vm/run.sh -V -k "$k" -t 900 -- "$cmd" >"$log" 2>&1
 		rc=$?
-		count_tap "edud on edu over VFIO ($k)" "$log"
-		grep -E '# SKIP' "$log" | sed 's/^/    /'
-		if [ $rc -eq 0 ] && grep -qE '^1\.\.[0-9]+' "$log"; then
+		for s in $driver_scripts; do
+			sec=$out/drivers-$(basename "$s" .sh)-$k.log
+			sed -n "\|^# script $s\$|,\|^# script $s exit|p" "$log" >"$sec"
+			count_tap "$s in the VFIO guest ($k)" "$sec"
+			grep -E '# SKIP' "$sec" | sed 's/^/    /'
+			plan=$(sed -nE 's/^1\.\.([0-9]+)$/\1/p' "$sec" | tail -n 1)
+			got=$(grep -cE '^(not )?ok [0-9]+' "$sec")
+			src=$(sed -nE "s|^# script $s exit ([0-9]+)\$|\1|p" "$sec")
+			if [ "${src:-x}" = 0 ] && [ -n "$plan" ] && [ "$plan" -eq "$got" ] &&
+			   [ "$got" -gt 0 ]; then
+				record PASS "$s: complete, $got of plan $plan ($k)"
+			else
+				record FAIL "$s ($k): exit ${src:-none}, plan ${plan:-missing}, $got results (log: ${log#"$top"/})"
+				tail -n 20 "$sec" | sed 's/^/    /'
+			fi
+		done
+		if [ $rc -eq 0 ]; then
 			record PASS "VFIO guest run and dmesg clean ($k)"
 		else
 			record FAIL "VFIO guest run and dmesg clean ($k), exit $rc (log: ${log#"$top"/})"

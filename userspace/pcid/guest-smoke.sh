@@ -26,6 +26,8 @@ cfg=/tmp/pcid-conf
 n=0
 fails=0
 
+t0=$(date +%s)
+stamp() { echo "# $(($(date +%s) - t0)) s: $*"; }
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
 check() { d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
@@ -48,6 +50,7 @@ orig=$(basename "$(readlink "$sys/driver" 2>/dev/null)" 2>/dev/null)
 insmod "$ko" || { nok "insmod $ko"; finish; }
 ok "edu at $dev (driver: ${orig:-none}), module loaded"
 
+stamp "# The driver: prov"
 # The "driver": proves what it can get with its token, then waits.
 mkdir -p "$cfg" "$st"
 cat >/tmp/pcid-drv.sh <<EOF
@@ -73,6 +76,7 @@ EOF
 chmod +x /tmp/pcid-drv.sh
 printf '[edu]\nvendor = 0x1234\ndevice = 0x11e8\ncommand = /tmp/pcid-drv.sh $ADDR\nrestart = 2\n' >"$cfg/edu.conf"
 
+stamp "pcid --config c"
 "$pcid" --config "$cfg" --state-dir "$st" -v >/tmp/pcid.out 2>/tmp/pcid.err &
 pid=$!
 check "pcid says it serves pci:" waitfor 20 grep -q "serving pci:" /tmp/pcid.out
@@ -101,11 +105,13 @@ done
 cmd=$(od -An -tx1 -j4 -N1 "$sys/config" | tr -d ' ')
 check "Command register is 06 in sysfs ($cmd)" test "$cmd" = 06
 
+stamp "rxuctl open -i pc"
 "$rxuctl" open -i pci: -- cat >/tmp/pcid-list 2>&1
 sed 's/^/# list: /' /tmp/pcid-list
 check "listing: edu running under [edu]" grep -q "^$dev 1234:11e8 00ff00 .* vfio-pci edu running$" /tmp/pcid-list
 check "listing has every sysfs function" test "$(wc -l </tmp/pcid-list)" -eq "$(ls /sys/bus/pci/devices | wc -l)"
 
+stamp "tok=(cat st/pci.t"
 tok=$(cat "$st/pci.token")
 same=1
 for d in /sys/bus/pci/devices/*; do
@@ -121,6 +127,7 @@ check "the admin token gets no device fd" test $? -ne 0
 "$rxuctl" open -i "pci:0000:00:1f.7/config" -- true 2>/dev/null
 check "unknown function: refused" test $? -ne 0
 
+stamp "# Crash: kill the dr"
 # Crash: kill the driver; pcid restarts it with a new pid after ~1 s.
 dpid=$(pgrep -f "sleep 1000" | head -1)
 rm -f /tmp/pcid-drv.out
@@ -129,6 +136,7 @@ check "driver killed: pcid restarts it" waitfor 30 test -f /tmp/pcid-drv.out
 check "pcid still runs" kill -0 $pid
 check "restarted driver got the device fd with its new token" grep -q "vfio-device" /tmp/pcid-drv.out
 
+stamp "kill -TERM pid"
 kill -TERM $pid
 wait $pid
 rc=$?
@@ -137,6 +145,7 @@ drv=$(basename "$(readlink "$sys/driver" 2>/dev/null)" 2>/dev/null)
 check "edu back to its driver (${orig:-none}; now ${drv:-none})" test "$drv" = "$orig"
 check "state files removed" test ! -e "$st/pci.state"
 
+stamp "# kill -9 pcid, then"
 # kill -9 pcid, then --release from the state file.
 "$pcid" --config "$cfg" --state-dir "$st" --no-spawn >/tmp/pcid.out 2>>/tmp/pcid.err &
 pid=$!
@@ -147,6 +156,7 @@ wait $pid 2>/dev/null
 check "pcid --release after kill -9: status 0" test $? -eq 0
 drv=$(basename "$(readlink "$sys/driver" 2>/dev/null)" 2>/dev/null)
 check "edu back to its driver after --release (${drv:-none})" test "$drv" = "$orig"
+stamp "sed 's/^/# pcid: /' "
 sed 's/^/# pcid: /' /tmp/pcid.err
 rmmod redox_uring
 finish
