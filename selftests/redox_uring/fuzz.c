@@ -256,12 +256,11 @@ static uint64_t rand_u64_interesting(struct thr *t)
 	}
 }
 
+/* Count a result: 0 or more is success, -1 .. -133 an errno, less "?". */
 static void rec(struct thr *t, long r)
 {
-	int e = r < 0 ? (int)-r : 0;
+	int e = r >= 0 ? 0 : r < -134 ? 134 : (int)-r;
 
-	if (e > 134)
-		e = 134;
 	t->err[e]++;
 }
 
@@ -2510,7 +2509,8 @@ static void op_ssys(struct thr *t)
 {
 	char *d = data_area(t);
 	size_t l = rn(t, 4) ? rn(t, 600) : rn(t, SCR_D + 1);
-	int fd, r = 0, keep = rn(t, 10) != 0;
+	int fd, keep = rn(t, 10) != 0;
+	long r = 0;	/* lseek's answer is the provider's: any off_t */
 	off_t o = (off_t)rn(t, 8192);
 
 	pthread_rwlock_rdlock(&fdlock);
@@ -2521,22 +2521,22 @@ static void op_ssys(struct thr *t)
 		return;
 	guard_arm(t);
 	switch (rn(t, 16)) {
-	case 0: case 1: r = (int)sysret(read(fd, d, l)); break;
-	case 2: r = (int)sysret(pread(fd, d, l, o)); break;
-	case 3: r = (int)sysret(readv(fd, (struct iovec *)(uintptr_t)
+	case 0: case 1: r = sysret(read(fd, d, l)); break;
+	case 2: r = sysret(pread(fd, d, l, o)); break;
+	case 3: r = sysret(readv(fd, (struct iovec *)(uintptr_t)
 				       iov_addr(t, 3), (int)rn(t, 4))); break;
-	case 4: case 5: r = (int)sysret(write(fd, d, l)); break;
-	case 6: r = (int)sysret(pwrite(fd, d, l, o)); break;
-	case 7: r = (int)sysret(writev(fd, (struct iovec *)(uintptr_t)
+	case 4: case 5: r = sysret(write(fd, d, l)); break;
+	case 6: r = sysret(pwrite(fd, d, l, o)); break;
+	case 7: r = sysret(writev(fd, (struct iovec *)(uintptr_t)
 					iov_addr(t, 3), (int)rn(t, 4))); break;
-	case 8: r = (int)sysret(lseek(fd, rn(t, 2) ? o : (off_t)rnd(t),
+	case 8: r = sysret(lseek(fd, rn(t, 2) ? o : (off_t)rnd(t),
 				      (int)rn(t, 5))); break;
-	case 9: r = (int)sysret(rn(t, 2) ? fsync(fd) : fdatasync(fd)); break;
+	case 9: r = sysret(rn(t, 2) ? fsync(fd) : fdatasync(fd)); break;
 	case 10: {
 		struct pollfd pf = { .fd = fd, .events = (short)(rn(t, 2) ?
 					POLLIN | POLLOUT : rnd(t)) };
 
-		r = (int)sysret(poll(&pf, 1, (int)rn(t, 5)));
+		r = sysret(poll(&pf, 1, (int)rn(t, 5)));
 		break;
 	}
 	case 11: {
@@ -2546,16 +2546,16 @@ static void op_ssys(struct thr *t)
 
 		if (ep < 0)
 			break;
-		r = (int)sysret(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+		r = sysret(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
 		if (!r)
-			r = (int)sysret(epoll_wait(ep, &ev, 1, (int)rn(t, 3)));
+			r = sysret(epoll_wait(ep, &ev, 1, (int)rn(t, 3)));
 		close(ep);
 		break;
 	}
 	case 12: {
 		struct stat sb;
 
-		r = (int)sysret(rn(t, 2) ? fstat(fd, &sb) :
+		r = sysret(rn(t, 2) ? fstat(fd, &sb) :
 				ftruncate(fd, (off_t)rn(t, 9000)));
 		break;
 	}
@@ -2570,7 +2570,7 @@ static void op_ssys(struct thr *t)
 	case 14: {
 		int nfd = dup(fd);
 
-		r = (int)sysret(nfd);
+		r = sysret(nfd);
 		if (nfd >= 0) {
 			pthread_rwlock_rdlock(&fdlock);
 			pool_add(nfd, P_SCHEME);
@@ -2579,7 +2579,7 @@ static void op_ssys(struct thr *t)
 		break;
 	}
 	default:
-		r = (int)sysret(ioctl(fd, rn(t, 2) ? FIONREAD :
+		r = sysret(ioctl(fd, rn(t, 2) ? FIONREAD :
 				      (unsigned long)rnd(t) & 0xffffffff, d));
 		break;
 	}
