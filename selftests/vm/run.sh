@@ -493,11 +493,10 @@ esac
 # device itself only does 28-bit DMA: drivers still take IOVAs from the
 # ranges VFIO reports, low ones first. kernel-irqchip=split is what
 # intremap needs under KVM; TCG accepts and ignores it.
-# no_timer_check: at boot, check_timer() counts timer ticks during a busy
-# wait; under TCG on a loaded host the vCPU can be descheduled for the whole
-# window, the check then "fails", and with interrupt remapping on there is
-# no fallback: 6.12 panicked with "timer doesn't work through
-# Interrupt-remapped IO-APIC". The timer works; skip the check.
+# (no_timer_check, on every guest's command line above, matters most here:
+# with interrupt remapping on, a failed boot-time timer check has no
+# fallback, and 6.12 panicked with "timer doesn't work through
+# Interrupt-remapped IO-APIC".)
 machine=q35
 vfio_qemu=()
 if [[ $vfio == 1 ]]; then
