@@ -239,6 +239,22 @@ void rxu_async_wake(struct rxu_async *a)
 		wake_up(&inst->wait);
 }
 
+/*
+ * a woke up but belongs to another process: keep it, still queued (so a
+ * wake-up meanwhile only adds bits), with what it was woken for, until
+ * an ENTER of its own process takes it.
+ */
+void rxu_async_to_foreign(struct rxu_instance *inst, struct rxu_async *a)
+{
+	spin_lock_irq(&inst->ready_lock);
+	a->queued = true;
+	a->fired |= a->taken;
+	a->gone |= a->taken_gone;
+	list_add_tail(&a->ready_node, &inst->foreign);
+	spin_unlock_irq(&inst->ready_lock);
+	wake_up(&inst->wait);
+}
+
 /* Put a on file's wait queues for events; see rxu_poller_arm(). */
 int rxu_events_arm(struct rxu_async *a, struct file *file, __poll_t events,
 		   __poll_t *mask)
@@ -399,8 +415,7 @@ static void rxu_parked_woken(struct rxu_instance *inst,
 
 	if (a->mm != current->mm) {
 		/* Not ours to finish: leave it for its owner's ENTER. */
-		list_move_tail(&a->ready_node, &inst->foreign);
-		wake_up(&inst->wait);
+		rxu_async_to_foreign(inst, a);
 		return;
 	}
 	res = rxu_rw_retry(&a->req, a->file, a->events);
@@ -428,25 +443,31 @@ void rxu_events_process(struct rxu_instance *inst, struct rxu_cq_batch *b)
 	if (!list_empty(&inst->backlog))
 		rxu_backlog_flush(inst, b);
 
-	/* Parked ops a different process woke up earlier. */
+	/*
+	 * A request is marked queued for as long as its node is on a list
+	 * (ready, foreign, or woken below), so that a wake-up meanwhile
+	 * only adds to its fired bits and never links the node twice.  It
+	 * is unmarked under ready_lock at the moment it leaves woken.
+	 */
+	spin_lock_irq(&inst->ready_lock);
+	/* Ops a different process woke up earlier, now in their process. */
 	list_for_each_entry_safe(a, tmp, &inst->foreign, ready_node)
 		if (a->mm == current->mm)
 			list_move_tail(&a->ready_node, &woken);
-
-	if (list_empty(&woken) && list_empty_careful(&inst->ready))
-		return;
-	spin_lock_irq(&inst->ready_lock);
 	list_splice_tail_init(&inst->ready, &woken);
-	list_for_each_entry(a, &woken, ready_node) {
+	spin_unlock_irq(&inst->ready_lock);
+
+	/* One at a time: handling one may disarm (unlink) another. */
+	while (!list_empty(&woken)) {
+		spin_lock_irq(&inst->ready_lock);
+		a = list_first_entry(&woken, struct rxu_async, ready_node);
+		list_del_init(&a->ready_node);
 		a->queued = false;
 		a->taken = a->fired;
 		a->fired = 0;
 		a->taken_gone = a->gone;
-	}
-	spin_unlock_irq(&inst->ready_lock);
+		spin_unlock_irq(&inst->ready_lock);
 
-	list_for_each_entry_safe(a, tmp, &woken, ready_node) {
-		list_del_init(&a->ready_node);
 		if (a->kind == RXU_ASYNC_PARKED)
 			rxu_parked_woken(inst, b, a);
 		else if (a->kind == RXU_ASYNC_WATCH)

@@ -112,6 +112,7 @@ struct rxu_async *rxu_async_alloc(struct rxu_instance *inst,
 				  enum rxu_async_kind kind);
 void rxu_async_free(struct rxu_async *a);
 void rxu_async_wake(struct rxu_async *a);
+void rxu_async_to_foreign(struct rxu_instance *inst, struct rxu_async *a);
 bool rxu_events_pending(struct rxu_instance *inst);
 void rxu_events_process(struct rxu_instance *inst, struct rxu_cq_batch *b);
 void rxu_events_cancel_all(struct rxu_instance *inst);

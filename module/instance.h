@@ -49,11 +49,13 @@ struct rxu_u2u;
  *    so it nests outside the mmap lock and ->mmap never takes it.
  *  - state is read locklessly by ENTER: it is published with a release
  *    store once everything it guards is initialised, and never goes back.
- *  - ready_lock (irq-safe) guards the ready list and the wake-up state of
- *    each async request: wake-up callbacks take it in atomic context, under
- *    a foreign wait queue's lock.  Nothing else is taken inside it.
- *  - everything else of events.c (ops, watches, backlog, foreign,
- *    reserved, seq) belongs to whoever holds submit_lock.
+ *  - ready_lock (irq-safe) guards the wake-up state of each async request
+ *    (queued, fired, gone) and the links of the lists a queued request is
+ *    on: ready, foreign, and ENTER's private list of woken ones.  Wake-up
+ *    callbacks take it in atomic context, under a foreign wait queue's
+ *    lock.  Nothing else is taken inside it.
+ *  - everything else of events.c (ops, watches, backlog, reserved, seq)
+ *    belongs to whoever holds submit_lock.
  */
 struct rxu_instance {
 	struct mutex state_lock;	/* state, mapped; see above */

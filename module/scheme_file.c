@@ -477,8 +477,7 @@ void rxu_scheme_async_done(struct rxu_instance *inst, struct rxu_cq_batch *b,
 
 	if (a->mm != current->mm) {
 		/* Its buffers and fd table are another process's. */
-		list_move_tail(&a->ready_node, &inst->foreign);
-		wake_up(&inst->wait);
+		rxu_async_to_foreign(inst, a);
 		return;
 	}
 	res = rxu_sreq_take(r);
