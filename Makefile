@@ -8,6 +8,8 @@
 #   make            module for the running kernel (KDIR) + librxu
 #   make modules    module for every kernel in KVERS, in build/module/<kver>/
 #   make check      every test: host, style, and the QEMU guests (both kernels)
+#   make check-debug  the selftests on a KASAN/lockdep/kmemleak/UBSAN kernel
+#                   built from linux-source-6.1 (cached outside the tree; long)
 #   make demo       boot a guest, load the module, run a short ring session
 #   make bench      NOP throughput against io_uring (a benchmark, not a test)
 #   make bench-u2u  polled user-to-user round trip vs a cache-line ping-pong (host)
@@ -32,7 +34,7 @@ DEPS := build-essential pkg-config clang sparse kmod cpio xz-utils perl \
 	linux-headers-6.12-amd64 linux-image-6.12-amd64 linux-source-6.1 \
 	qemu-system-x86 busybox-static dkms liburing-dev libinih-dev libclang-rt-14-dev
 
-.PHONY: all default lib guest-bins modules module-% deps check style demo bench bench-u2u bench-scheme bench-dd \
+.PHONY: all default lib guest-bins modules module-% deps check check-debug style demo bench bench-u2u bench-scheme bench-dd \
 	print-kvers \
 	dkms-build dkms-install clean
 
@@ -73,6 +75,10 @@ check:
 
 style:
 	@selftests/check.sh style
+
+# Not part of check: the first run builds a kernel (see README, "Debug kernel").
+check-debug:
+	@selftests/vm/check-debug.sh
 
 demo:
 	@selftests/demo.sh
