@@ -216,37 +216,53 @@ out_unlock:
 	return ret;
 }
 
-/* The ranges this fd has not reported yet, as struct rxu_pool_range. */
+#define RXU_POOL_READ_MAX	256	/* records one read() returns at most */
+
+/*
+ * The ranges this fd has not reported yet, as struct rxu_pool_range.
+ * They are gathered under pool->lock and copied out after it: ->mmap
+ * takes pool->lock under the mmap lock, so a fault while holding it (in
+ * copy_to_user) would take the two in the other order.
+ */
 static ssize_t rxu_pool_read(struct file *file, char __user *buf,
 			     size_t count, loff_t *ppos)
 {
 	struct rxu_pool_file *pf = file->private_data;
 	struct rxu_pool *pool = pf->pool;
-	struct rxu_pool_range rec;
+	struct rxu_pool_range *rec;
 	struct rxu_pool_map *m;
-	unsigned long i = 0;
-	size_t done = 0;
+	unsigned long i = 0, n = 0, max;
 
-	if (count < sizeof(rec))
+	if (count < sizeof(*rec))
 		return -EINVAL;
+	max = min_t(size_t, count / sizeof(*rec), RXU_POOL_READ_MAX);
+	rec = kmalloc_array(max, sizeof(*rec), GFP_KERNEL_ACCOUNT);
+	if (!rec)
+		return -ENOMEM;
+
 	mutex_lock(&pool->lock);
 	list_for_each_entry(m, &pool->ranges, node) {
 		if (i++ < pf->reported)
 			continue;
-		if (done + sizeof(rec) > count)
+		if (n == max)
 			break;
-		rec.offset = m->offset;
-		rec.size = m->size;
-		if (copy_to_user(buf + done, &rec, sizeof(rec))) {
-			if (!done)
-				done = -EFAULT;
-			break;
-		}
-		done += sizeof(rec);
-		pf->reported++;
+		rec[n].offset = m->offset;
+		rec[n].size = m->size;
+		n++;
 	}
+	pf->reported += n;
 	mutex_unlock(&pool->lock);
-	return done;
+
+	if (n && copy_to_user(buf, rec, n * sizeof(*rec))) {
+		/* Not reported after all: the next read() says them again. */
+		mutex_lock(&pool->lock);
+		pf->reported -= n;
+		mutex_unlock(&pool->lock);
+		kfree(rec);
+		return -EFAULT;
+	}
+	kfree(rec);
+	return n * sizeof(*rec);
 }
 
 static __poll_t rxu_pool_poll(struct file *file, struct poll_table_struct *pt)

@@ -720,7 +720,7 @@ TEST_F(scheme, consumer_death_closes_its_handles)
 }
 
 /* kill -9 of provider and consumer mid-request, over and over. */
-TEST_F(scheme, kill_mid_request_100_times)
+TEST_F_TIMEOUT(scheme, kill_mid_request_100_times, 600)
 {
 	struct rxtp_shared *sh = rxtp_shared_new();
 	char name[48];
@@ -778,7 +778,7 @@ TEST_F(scheme, kill_mid_request_100_times)
 /* Concurrency                                                       */
 /* ---------------------------------------------------------------- */
 
-TEST_F(scheme, four_consumers_10000_requests_each)
+TEST_F_TIMEOUT(scheme, four_consumers_10000_requests_each, 600)
 {
 	pid_t pid[4];
 	int i, status;
