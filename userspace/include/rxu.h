@@ -686,6 +686,15 @@ int rxu_reactor_post(struct rxu_reactor *r, int ring,
 /* SQEs of a producer ring popped and not yet answered, or -EINVAL. */
 int64_t rxu_reactor_outstanding(const struct rxu_reactor *r, int ring);
 
+/*
+ * For a provider answering SEEK (the provider keeps each handle's
+ * position): the new position for whence (SEEK_SET/CUR/END) and off,
+ * from the handle's pos and size; -EINVAL (bad whence, or before 0) or
+ * -EOVERFLOW.
+ */
+int64_t rxu_seek_position(uint64_t pos, uint64_t size, uint32_t whence,
+			  int64_t off);
+
 #define RXU_RUN_NOWAIT		(1U << 0)
 
 /*

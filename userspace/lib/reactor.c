@@ -25,6 +25,8 @@
  * are polled: step 3 is skipped.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -372,6 +374,31 @@ static int producer_push(struct rxu_reactor *r, int ring,
 	if (ret == -ESHUTDOWN || ret == -EIO)
 		ring_dead(r, ring, ret);
 	return ret;
+}
+
+int64_t rxu_seek_position(uint64_t pos, uint64_t size, uint32_t whence,
+			  int64_t off)
+{
+	int64_t base;
+
+	switch (whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = (int64_t)pos;
+		break;
+	case SEEK_END:
+		base = (int64_t)size;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (off > 0 && base > INT64_MAX - off)
+		return -EOVERFLOW;
+	if (base + off < 0)
+		return -EINVAL;
+	return base + off;
 }
 
 int rxu_reactor_reply(struct rxu_reactor *r, int ring,

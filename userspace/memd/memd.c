@@ -322,29 +322,15 @@ static int64_t op_rw(struct memd *m, const struct rxu_sqe64 *sqe)
 static int64_t op_seek(struct memd *m, const struct rxu_sqe64 *sqe)
 {
 	struct handle *h = handle_get(m, sqe->fd);
-	int64_t off = (int64_t)sqe->offset, base;
+	int64_t pos;
 
 	if (!h)
 		return -EBADF;
-	switch (sqe->syscall_flags) {
-	case SEEK_SET:
-		base = 0;
-		break;
-	case SEEK_CUR:
-		base = (int64_t)h->pos;
-		break;
-	case SEEK_END:
-		base = (int64_t)h->f->size;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if ((off > 0 && base > INT64_MAX - off))
-		return -EOVERFLOW;
-	if (base + off < 0)
-		return -EINVAL;
-	h->pos = (uint64_t)(base + off);
-	return base + off;
+	pos = rxu_seek_position(h->pos, h->f->size, sqe->syscall_flags,
+				(int64_t)sqe->offset);
+	if (pos >= 0)
+		h->pos = (uint64_t)pos;
+	return pos;
 }
 
 static int64_t op_fstat(struct memd *m, const struct rxu_sqe64 *sqe)

@@ -385,29 +385,15 @@ static uint64_t handle_size(const struct handle *h)
 static int64_t op_seek(struct pcid *p, const struct rxu_sqe64 *sqe)
 {
 	struct handle *h = handle_get(p, sqe->fd);
-	int64_t off = (int64_t)sqe->offset, base;
+	int64_t pos;
 
 	if (!h)
 		return -EBADF;
-	switch (sqe->syscall_flags) {
-	case SEEK_SET:
-		base = 0;
-		break;
-	case SEEK_CUR:
-		base = (int64_t)h->pos;
-		break;
-	case SEEK_END:
-		base = (int64_t)handle_size(h);
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (off > 0 && base > INT64_MAX - off)
-		return -EOVERFLOW;
-	if (base + off < 0)
-		return -EINVAL;
-	h->pos = (uint64_t)(base + off);
-	return base + off;
+	pos = rxu_seek_position(h->pos, handle_size(h), sqe->syscall_flags,
+				(int64_t)sqe->offset);
+	if (pos >= 0)
+		h->pos = (uint64_t)pos;
+	return pos;
 }
 
 static int64_t op_fstat(struct pcid *p, const struct rxu_sqe64 *sqe)
