@@ -304,12 +304,25 @@ struct rxu_sreq *rxu_sreq_new(struct rxu_scheme *s, u8 opcode)
 	return r;
 }
 
+/* A CLOSE made in advance and not needed: its tag is free again. */
+static void rxu_sreq_drop_close(struct rxu_sreq *c)
+{
+	struct rxu_scheme *s = c->scheme;
+
+	spin_lock(&s->lock);
+	xa_erase(&s->reqs, c->tag);
+	spin_unlock(&s->lock);
+	rxu_sreq_put(c);
+}
+
 void rxu_sreq_put(struct rxu_sreq *r)
 {
 	struct rxu_scheme *s = r->scheme;
 
 	if (!refcount_dec_and_test(&r->ref))
 		return;
+	if (r->close)
+		rxu_sreq_drop_close(r->close);
 	if (r->data_count) {
 		spin_lock(&s->lock);
 		bitmap_clear(s->map, r->data_first, r->data_count);
@@ -385,11 +398,8 @@ static void rxu_scheme_flush(struct rxu_scheme *s)
 	rxu_instance_kick(inst);
 }
 
-/*
- * Give r (built: opcode, fields, data) a tag and queue it for the
- * provider.  The scheme takes a reference on r until it answers.
- */
-int rxu_sreq_submit(struct rxu_sreq *r)
+/* Give r a tag: its id in s->reqs and its SQE's user_data. */
+static int rxu_sreq_tag(struct rxu_sreq *r)
 {
 	struct rxu_scheme *s = r->scheme;
 	int ret;
@@ -399,6 +409,14 @@ int rxu_sreq_submit(struct rxu_sreq *r)
 	if (ret < 0)
 		return ret;
 	r->sqe.user_data = r->tag;
+	return 0;
+}
+
+/* Queue a tagged r for the provider: 0, or -EIO if it is gone. */
+static int rxu_sreq_queue(struct rxu_sreq *r)
+{
+	struct rxu_scheme *s = r->scheme;
+
 	spin_lock(&s->lock);
 	if (s->dead) {
 		xa_erase(&s->reqs, r->tag);
@@ -411,6 +429,52 @@ int rxu_sreq_submit(struct rxu_sreq *r)
 	rxu_scheme_flush(s);
 	spin_unlock(&s->lock);
 	return 0;
+}
+
+/*
+ * Give r (built: opcode, fields, data) a tag and queue it for the
+ * provider.  The scheme takes a reference on r until it answers.
+ */
+int rxu_sreq_submit(struct rxu_sreq *r)
+{
+	int ret;
+
+	ret = rxu_sreq_tag(r);
+	return ret ? ret : rxu_sreq_queue(r);
+}
+
+/*
+ * An OPEN or DUP gets, before it is sent, the CLOSE of the handle its
+ * answer will make, tag included: the provider must hear of every
+ * handle that no consumer holds (ABI.md section 7), and where that is
+ * learnt (a file's release, an answer that cannot become a file)
+ * nothing may fail.  Until sent, the CLOSE sits in s->reqs in state
+ * NEW, which answers and the provider's death pass over.
+ */
+int rxu_sreq_want_close(struct rxu_sreq *r)
+{
+	struct rxu_sreq *c;
+	int ret;
+
+	c = rxu_sreq_new(r->scheme, RXU_OP_CLOSE);
+	if (!c)
+		return -ENOMEM;
+	ret = rxu_sreq_tag(c);
+	if (ret) {
+		rxu_sreq_put(c);
+		return ret;
+	}
+	c->abandoned = true;	/* nobody waits for its answer */
+	r->close = c;
+	return 0;
+}
+
+/* Close a handle at the provider with c (rxu_sreq_want_close()); consumes c. */
+void rxu_sreq_send_close(struct rxu_sreq *c, u64 handle)
+{
+	c->sqe.fd = handle;
+	rxu_sreq_queue(c);	/* a dead provider has no handles left */
+	rxu_sreq_put(c);
 }
 
 /* Hand a finished request to its issuer; under s->lock. */
@@ -455,20 +519,6 @@ static void rxu_sreq_finish(struct rxu_sreq *r, s64 status, u64 extra,
 		WRITE_ONCE(r->sf->ready, ready);
 	}
 	rxu_sreq_notify(r);
-}
-
-/* Close a handle at the provider; nobody waits for the answer. */
-void rxu_scheme_close_handle(struct rxu_scheme *s, u64 handle)
-{
-	struct rxu_sreq *r;
-
-	r = rxu_sreq_new(s, RXU_OP_CLOSE);
-	if (!r)
-		return;
-	r->sqe.fd = handle;
-	r->abandoned = true;
-	rxu_sreq_submit(r);
-	rxu_sreq_put(r);
 }
 
 /* The issuer gives r up (a signal, its ring closing); drops its reference. */
@@ -589,7 +639,7 @@ static void rxu_scheme_event(struct rxu_scheme *s, u64 handle, u64 mask)
  * file for the handle.  Made now, before a later EVENT CQE of the same
  * doorbell names the handle; only the fd waits for the consumer.
  */
-static struct file *rxu_answer_file(struct rxu_scheme *s, s64 *status,
+static struct file *rxu_answer_file(struct rxu_sreq *r, s64 *status,
 				    bool pass, int oflags)
 {
 	struct file *file;
@@ -600,9 +650,11 @@ static struct file *rxu_answer_file(struct rxu_scheme *s, s64 *status,
 			*status = -EIO;
 		return file;
 	}
-	file = rxu_sfile_new(s, *status, oflags);
+	/* The file takes r->close, for its release. */
+	file = rxu_sfile_new(r->scheme, *status, oflags, &r->close);
 	if (IS_ERR(file)) {
-		rxu_scheme_close_handle(s, *status);
+		rxu_sreq_send_close(r->close, *status);
+		r->close = NULL;
 		*status = PTR_ERR(file);
 		return NULL;
 	}
@@ -646,7 +698,7 @@ static void rxu_scheme_answer(struct rxu_scheme *s, const struct rxu_cqe_k *c,
 	 * it.  Its issuer may abandon it, which only sets a flag.
 	 */
 	if ((op == RXU_OP_OPEN || op == RXU_OP_DUP) && status >= 0)
-		file = rxu_answer_file(s, &status, pass, oflags);
+		file = rxu_answer_file(r, &status, pass, oflags);
 
 	spin_lock(&s->lock);
 	rxu_sreq_finish(r, status, c->extra, file);

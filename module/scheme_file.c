@@ -43,7 +43,9 @@ bool rxu_scheme_file_dead(const struct file *file)
 	return rxu_is_scheme_file(file) && READ_ONCE(sf->scheme->dead);
 }
 
-struct file *rxu_sfile_new(struct rxu_scheme *s, u64 handle, int oflags)
+/* A file for (s, handle); it takes *close (rxu_sreq_want_close()) on success. */
+struct file *rxu_sfile_new(struct rxu_scheme *s, u64 handle, int oflags,
+			   struct rxu_sreq **close)
 {
 	struct rxu_sfile *sf;
 	struct file *file;
@@ -68,6 +70,8 @@ struct file *rxu_sfile_new(struct rxu_scheme *s, u64 handle, int oflags)
 	 */
 	file->f_mode |= FMODE_STREAM | FMODE_LSEEK | FMODE_PREAD |
 			FMODE_PWRITE;
+	sf->close = *close;
+	*close = NULL;
 	spin_lock(&s->lock);
 	list_add_tail(&sf->node, &s->files);
 	s->nr_files++;
@@ -270,15 +274,13 @@ static int rxu_sfile_release(struct inode *inode, struct file *file)
 {
 	struct rxu_sfile *sf = file->private_data;
 	struct rxu_scheme *s = sf->scheme;
-	bool dead;
 
 	spin_lock(&s->lock);
 	list_del(&sf->node);
 	s->nr_files--;
-	dead = s->dead;
 	spin_unlock(&s->lock);
-	if (!dead)
-		rxu_scheme_close_handle(s, sf->handle);
+	/* Made with the file: a close cannot be lost to a failed allocation. */
+	rxu_sreq_send_close(sf->close, sf->handle);
 	rxu_scheme_put(s);
 	kfree(sf);
 	return 0;
@@ -339,6 +341,11 @@ s64 rxu_scheme_open(struct rxu_req *req, struct rxu_scheme *s,
 	r = rxu_sreq_new(s, RXU_OP_OPEN);
 	if (!r)
 		return -ENOMEM;
+	ret = rxu_sreq_want_close(r);
+	if (ret) {
+		rxu_sreq_put(r);
+		return ret;
+	}
 	r->sqe.len = len;
 	r->sqe.offset = (u32)flags;
 	r->sqe.additional1 = mode;
@@ -457,7 +464,9 @@ s64 rxu_scheme_dup(struct rxu_req *req, struct file *file,
 	if (param)
 		r->sqe.syscall_flags = RXU_DUP_PARAM;
 	r->sqe.len = len;
-	ret = rxu_sreq_data(r, len);
+	ret = rxu_sreq_want_close(r);
+	if (!ret)
+		ret = rxu_sreq_data(r, len);
 	if (!ret && len && copy_from_user(rxu_sreq_buf(r), param, len))
 		ret = -EFAULT;
 	if (ret) {

@@ -54,7 +54,7 @@ struct rxu_scheme {
 };
 
 enum rxu_sreq_state {
-	RXU_SREQ_NEW,		/* being built by its issuer */
+	RXU_SREQ_NEW,		/* being built, or a CLOSE made in advance */
 	RXU_SREQ_QUEUED,	/* on s->queue, waiting for an SQ slot */
 	RXU_SREQ_SENT,		/* in the provider's SQ or being served */
 	RXU_SREQ_DONE,		/* answered, or failed */
@@ -77,6 +77,7 @@ struct rxu_sreq {
 	s64 status;
 	u64 extra;
 	struct file *passed;		/* OPEN/DUP: the file for the new fd */
+	struct rxu_sreq *close;		/* OPEN/DUP: the handle's CLOSE, made early */
 
 	/* the issuer */
 	struct completion done;		/* a syscall sleeps on it */
@@ -95,6 +96,7 @@ struct rxu_sfile {
 	struct list_head node;		/* s->files */
 	wait_queue_head_t wq;		/* poll(2) and watchers */
 	u32 ready;			/* RXU_EVENT_*; under s->lock */
+	struct rxu_sreq *close;		/* sent at release, which cannot fail */
 };
 
 /* scheme.c */
@@ -104,7 +106,8 @@ int rxu_sreq_data(struct rxu_sreq *r, size_t len);
 int rxu_sreq_submit(struct rxu_sreq *r);
 int rxu_sreq_call(struct rxu_sreq *r);
 void rxu_sreq_abandon(struct rxu_sreq *r);
-void rxu_scheme_close_handle(struct rxu_scheme *s, u64 handle);
+int rxu_sreq_want_close(struct rxu_sreq *r);
+void rxu_sreq_send_close(struct rxu_sreq *c, u64 handle);
 
 /* The request's bytes in the data region, through the kernel mapping. */
 static inline void *rxu_sreq_buf(const struct rxu_sreq *r)
@@ -113,6 +116,7 @@ static inline void *rxu_sreq_buf(const struct rxu_sreq *r)
 }
 
 /* scheme_file.c */
-struct file *rxu_sfile_new(struct rxu_scheme *s, u64 handle, int oflags);
+struct file *rxu_sfile_new(struct rxu_scheme *s, u64 handle, int oflags,
+			   struct rxu_sreq **close);
 
 #endif /* RXU_SCHEME_INT_H */
