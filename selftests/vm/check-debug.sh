@@ -13,19 +13,24 @@
 #      reports can be decoded: see below), in build/module-debug/<release>/
 #   3. librxu, the tools and the selftests
 #   4. one guest (run.sh -K): kmemleak scan + clear of what boot left, then
-#      run_tests.sh (insmod, every program, rmmod), then two kmemleak scans
-#      5 s apart. The run fails on a non-empty kmemleak report, and run.sh
-#      fails it on any KASAN/KFENCE/lockdep/UBSAN/BUG/WARNING line in dmesg
-#      (scan-dmesg.sh) or a B/D/W/L taint.
+#      run_tests.sh (insmod, every program, rmmod; failnth, which needs
+#      this kernel's fault injection, among them), then the fuzzer
+#      (insmod, fuzz -s SEED -n OPS with its scheme providers, rmmod),
+#      then two kmemleak scans 5 s apart. The run fails on a non-empty
+#      kmemleak report, and run.sh fails it on any KASAN/KFENCE/lockdep/
+#      UBSAN/BUG/WARNING line in dmesg (scan-dmesg.sh) or a B/D/W/L taint.
 #
 # Outputs in build/check-debug/: guest.log (TAP), dmesg.txt, console.txt,
-# kmemleak.txt, modules.txt (where the module was loaded), build logs.
+# kmemleak.txt, fuzz.txt (the fuzzer's report), modules.txt (where the
+# module was loaded), build logs.
 #
 # Environment: RXU_DEBUG_TIMEOUT (the guest's time limit, default 5400 s),
 # RXU_TEST_TIMEOUT (per test program, default 600 s from the settings file:
 # raise it if one program is slow under KASAN), RXU_DEBUG_MEM (2G; KASAN
 # takes 1/8 of memory for its shadow), RXU_DEBUG_CPUS (2), RXU_TEST_LIST,
-# RXU_DEBUG_KERNEL_DIR and RXU_DEBUG_KERNEL_JOBS (debug-kernel.sh).
+# RXU_DEBUG_KERNEL_DIR and RXU_DEBUG_KERNEL_JOBS (debug-kernel.sh),
+# RXU_DEBUG_FUZZ_OPS (1000000; 0 leaves the fuzzer out: about 15 min under
+# KASAN) and RXU_DEBUG_FUZZ_SEED (1).
 #
 # Decoding a report: the module is built with -g; for a frame such as
 # "rxu_foo+0x12/0x80 [redox_uring]",
@@ -108,6 +113,19 @@ fi
 selftests/redox_uring/run_tests.sh "$RXU_DEBUG_KO"
 rc=$?
 cat /proc/modules >$o/modules.txt
+if [ "$RXU_DEBUG_FUZZ_OPS" -gt 0 ]; then
+	if insmod "$RXU_DEBUG_KO"; then
+		build/selftests/redox_uring/fuzz -s "$RXU_DEBUG_FUZZ_SEED" -n "$RXU_DEBUG_FUZZ_OPS" >$o/fuzz.txt 2>&1
+		frc=$?
+		sleep 1
+		rmmod redox_uring || frc=99
+	else
+		frc=98
+	fi
+	echo $frc >$o/fuzz.rc
+	echo "check-debug: fuzz exit $frc: $(grep -E '^fuzz: [0-9]+ ops in' $o/fuzz.txt)"
+	[ $frc -eq 0 ] || [ $rc -ne 0 ] || rc=1
+fi
 sleep 6
 echo scan >$kl && sleep 6 && echo scan >$kl || { echo "check-debug: kmemleak scan failed" >&2; rc=1; }
 cat $kl >$o/kmemleak.txt
@@ -134,9 +152,11 @@ EOF
 # any module is involved.
 gt0=$(date +%s)
 rc=125
+fuzz_ops=${RXU_DEBUG_FUZZ_OPS:-1000000}
 for attempt in 1 2 3; do
-	rm -f "$out/kmemleak.txt"
+	rm -f "$out/kmemleak.txt" "$out/fuzz.rc" "$out/fuzz.txt"
 	RXU_DEBUG_KO=$mdir/redox_uring.ko RXU_VM_OUT=$out \
+		RXU_DEBUG_FUZZ_OPS=$fuzz_ops RXU_DEBUG_FUZZ_SEED=${RXU_DEBUG_FUZZ_SEED:-1} \
 		RXU_VM_BOOT_TIMEOUT=${RXU_VM_BOOT_TIMEOUT:-240} \
 		selftests/vm/run.sh -K "$kdir/src/arch/x86/boot/bzImage" -M "$kdir/mod/lib/modules/$release" \
 		-m "${RXU_DEBUG_MEM:-2G}" -c "${RXU_DEBUG_CPUS:-2}" -t "${RXU_DEBUG_TIMEOUT:-5400}" \
@@ -161,6 +181,15 @@ fail=$((fail + ${f:-0}))
 printf 'kselftests in the debug guest: %s (%d s)\n' "${line:-no count}" $((gt1 - gt0)) |
 	tee -a "$out/cases"
 grep -E '^not ok|^# *not ok' "$out/guest.log" | head -n 20 | sed 's/^/    /'
+if [ "$fuzz_ops" -gt 0 ]; then
+	fline=$(grep -E '^fuzz: [0-9]+ ops in' "$out/fuzz.txt" 2>/dev/null)
+	if [ "$(cat "$out/fuzz.rc" 2>/dev/null)" = 0 ]; then
+		record PASS "fuzz -s ${RXU_DEBUG_FUZZ_SEED:-1} -n $fuzz_ops, then rmmod ($fline)"
+	else
+		record FAIL "fuzz -s ${RXU_DEBUG_FUZZ_SEED:-1} -n $fuzz_ops: exit $(cat "$out/fuzz.rc" 2>/dev/null || echo none) (build/check-debug/fuzz.txt)"
+		tail -n 20 "$out/fuzz.txt" 2>/dev/null | sed 's/^/    /'
+	fi
+fi
 if [ -s "$out/kmemleak.txt" ]; then
 	record FAIL "kmemleak after the suite: $(grep -c '^unreferenced object' "$out/kmemleak.txt") object(s) (build/check-debug/kmemleak.txt)"
 elif [ -e "$out/kmemleak.txt" ]; then
