@@ -172,6 +172,7 @@ struct thr {
 	uint64_t cqe_err[135];	/* CQE statuses: [0] = success */
 	uint64_t cqes;
 	int cur;
+	pid_t tid;		/* for the watchdog's kernel stacks */
 	/* scheme fuzzing: fds held outside the pool are in own[] for GC */
 #define OWN_TS		0	/* ts: kernel ring for scheme SQEs */
 #define OWN_TK		1	/* tk: kernel ring for synchronous DUPs */
@@ -2834,6 +2835,7 @@ static void *worker(void *arg)
 	struct thr *t = arg;
 	int total = 0;
 
+	t->tid = (pid_t)syscall(SYS_gettid);
 	thr_scheme_init(t);
 
 	for (int k = 0; k < K_NKINDS; k++)
@@ -2929,6 +2931,45 @@ static void crash(int sig, siginfo_t *si, void *uc)
 	backtrace_symbols_fd(bt, n, 2);
 }
 
+/* Copy a (small) file to stderr with async-signal-safe calls only. */
+static void dump_file(const char *path)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(2, buf, (size_t)n) < 0)
+			break;
+	close(fd);
+}
+
+/*
+ * What a hang looks like from here: each worker's kernel stack (root
+ * only; the guest is root) and the module's /proc/redox_uring.
+ */
+static void dump_hang(void)
+{
+	char path[64], msg[64];
+	int i, n;
+
+	for (i = 0; i < nthreads; i++) {
+		if (thr[i].tid <= 0)
+			continue;
+		n = snprintf(msg, sizeof(msg), "fuzz: thread %d (%s), kernel stack:\n",
+			     i, thr[i].cur >= 0 ? kind_name[thr[i].cur] : "-");
+		if (write(2, msg, (size_t)n) < 0)
+			return;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stack", thr[i].tid);
+		dump_file(path);
+	}
+	if (write(2, "fuzz: /proc/redox_uring:\n", 25) < 0)
+		return;
+	dump_file("/proc/redox_uring");
+}
+
 static void watchdog(int sig)
 {
 	uint64_t d = atomic_load(&ops_done);
@@ -2951,6 +2992,7 @@ static void watchdog(int sig)
 		}
 		if (write(2, "\n", 1) < 0)
 			_exit(1);
+		dump_hang();
 		_exit(1);
 	}
 	wd_last = d;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "rxt_harness.h"
+#include "rxt_provider.h"
 
 #define PARAM_DIR "/sys/module/redox_uring/parameters/"
 
@@ -119,40 +120,135 @@ TEST_F(dev, per_user_instance_limit)
 	EXPECT_EQ(0, set_param("max_instances_per_user", old));
 }
 
+/* What root holds: fds and where their memory is mapped. */
+enum { PK_RING, PK_PROVIDER, PK_U2U, PK_POOL, PK_N };
 struct peek {
 	pid_t owner;
-	int fd;
+	int fd[PK_N];
+	void *map[PK_N];	/* SQ header, data region, SQ header, a range */
 };
 
+/* Refused as by an unrelated user: EACCES, or EPERM from ptrace rules. */
+static int refused(int ret)
+{
+	return ret < 0 && (errno == EACCES || errno == EPERM);
+}
+
+/* Exit status 0, or which check let nobody in (10 * kind + check). */
 static int cannot_reach(void *arg)
 {
 	struct peek *p = arg;
-	char path[64];
+	char path[96];
+	int k;
 
-	if (open(rxt_dev_path(), O_RDWR) >= 0 || errno != EACCES)
+	if (!refused(open(rxt_dev_path(), O_RDWR)))
 		return 1;
-	if (open("/proc/redox_uring", O_RDONLY) >= 0 || errno != EACCES)
+	if (!refused(open("/proc/redox_uring", O_RDONLY)))
 		return 2;
-	/* Another user's instance, through /proc: the fd is not ours. */
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", p->owner, p->fd);
-	if (open(path, O_RDWR) >= 0 || errno != EACCES)
+	/* Through /proc, another process's memory is its own business. */
+	snprintf(path, sizeof(path), "/proc/%d/mem", p->owner);
+	if (!refused(open(path, O_RDWR)) || !refused(open(path, O_RDONLY)))
 		return 3;
+	for (k = 0; k < PK_N; k++) {
+		/* The fd itself: not ours to reopen. */
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", p->owner,
+			 p->fd[k]);
+		if (!refused(open(path, O_RDWR)) ||
+		    !refused(open(path, O_RDONLY)))
+			return 10 * (k + 1) + 1;
+		/* Its mapping, by the map_files link. */
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx",
+			 p->owner, (unsigned long)p->map[k],
+			 (unsigned long)p->map[k] + 4096);
+		if (!refused(open(path, O_RDWR)))
+			return 10 * (k + 1) + 2;
+	}
+	return 0;
+}
+
+/* Open /proc/PID/fd/FD read-write: 0 or -errno. */
+static int reopen(pid_t pid, int fd)
+{
+	char path[96];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	r = open(path, O_RDWR | O_CLOEXEC);
+	if (r < 0)
+		return -errno;
+	close(r);
 	return 0;
 }
 
 TEST_F(dev, unprivileged_cannot_reach_others)
 {
-	struct rxt t = RXT_INIT;
+	struct rxtp_shared *sh = rxtp_shared_new();
+	struct rxt t = RXT_INIT, prov = RXT_INIT, c = RXT_INIT;
+	char name[32], at[40];
 	struct peek p;
 	struct stat st;
+	pid_t child;
+	int err = 0;
+	int64_t pool;
+	struct rxu_sqe64 s;
 
 	ASSERT_EQ(0, stat(rxt_dev_path(), &st));
 	EXPECT_EQ(0600U, st.st_mode & 0777);
-	ASSERT_EQ(0, rxt_setup(&t, 4, 4, 0));
+	ASSERT_NE(NULL, sh);
 	p.owner = getpid();
-	p.fd = t.fd;
+	/* A kernel ring. */
+	ASSERT_EQ(0, rxt_setup(&t, 4, 4, 0));
+	p.fd[PK_RING] = t.fd;
+	p.map[PK_RING] = t.map[RXT_SQ_HDR];
+	/* A provider's fd and its data region. */
+	snprintf(name, sizeof(name), "lim%d", getpid());
+	snprintf(at, sizeof(at), ":%s", name);
+	ASSERT_EQ(0, rxt_open_create(&prov, 4, 4, 0));
+	ASSERT_EQ(0, rxt_map_all(&prov));
+	ASSERT_EQ(0, rxt_attach(prov.fd, at, strlen(at)));
+	p.fd[PK_PROVIDER] = prov.fd;
+	p.map[PK_PROVIDER] = rxt_mmap_off(prov.fd, RXU_OFF_SCHEME_DATA,
+					  (size_t)rxt_param("scheme_data_size"),
+					  MAP_SHARED, &err);
+	ASSERT_NE(NULL, p.map[PK_PROVIDER]);
+	/* A u2u consumer of a test provider, and a range of its pool. */
+	snprintf(name, sizeof(name), "lim%du", getpid());
+	snprintf(at, sizeof(at), "%s:", name);
+	child = rxtp_start(name, sh);
+	ASSERT_LT(0, child);
+	ASSERT_EQ(0, rxt_open_create(&c, 4, 4, 0));
+	ASSERT_EQ(0, rxt_map_all(&c));
+	ASSERT_EQ(0, rxt_attach(c.fd, at, strlen(at)));
+	p.fd[PK_U2U] = c.fd;
+	p.map[PK_U2U] = c.map[RXT_SQ_HDR];
+	s = rxt_sqe(RXU_OP_DUP, (uint64_t)c.fd, (uintptr_t)RXU_DUP_PARAM_POOL,
+		    strlen(RXU_DUP_PARAM_POOL), 0, 1);
+	s.syscall_flags = RXU_DUP_PARAM;
+	pool = rxt_run(&t, &s);
+	ASSERT_LE(0, pool);
+	p.fd[PK_POOL] = (int)pool;
+	p.map[PK_POOL] = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      (int)pool, 0x10000);
+	ASSERT_NE(MAP_FAILED, p.map[PK_POOL]);
+
 	EXPECT_EQ(0, as_nobody(cannot_reach, &p));
+	/*
+	 * Root passes the same permission checks (they are not vacuous).
+	 * What it then gets is no way in either: an instance fd is the
+	 * device, so a reopen is a new, empty instance; a pool fd is an
+	 * anonymous inode, which refuses with ENXIO.
+	 */
+	EXPECT_EQ(0, reopen(p.owner, p.fd[PK_RING]));
+	EXPECT_EQ(0, reopen(p.owner, p.fd[PK_PROVIDER]));
+	EXPECT_EQ(-ENXIO, reopen(p.owner, p.fd[PK_POOL]));
+	munmap(p.map[PK_POOL], 4096);
+	close((int)pool);
+	rxt_destroy(&c);
+	rxtp_stop(child);
+	munmap(p.map[PK_PROVIDER], (size_t)rxt_param("scheme_data_size"));
+	rxt_destroy(&prov);
 	rxt_destroy(&t);
+	munmap(sh, sizeof(*sh));
 }
 
 /* In a cgroup at its limit: ENOMEM, and the process lives on. */
