@@ -298,6 +298,45 @@ TEST_F(fail, proc_read)
 	TH_LOG("%d allocations, %d failed the read", n - 2, fails);
 }
 
+TEST_F(fail, event_queue_registration)
+{
+	struct rxu_event ev = { .flags = RXU_EVENT_READ, .data = 7 };
+	struct rxu_sqe64 s;
+	struct rxt t = RXT_INIT;
+	int n, hit, p[2], fails = 0;
+
+	ASSERT_EQ(0, rxt_setup(&t, 8, 8, 0));
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	ev.id = (uint64_t)p[0];
+	for (n = 1, hit = 1; hit; n++) {
+		int64_t q;
+		ssize_t r;
+
+		ASSERT_LT(n, FI_MAX);
+		s = rxt_sqe(RXU_OP_OPEN, 0, (uintptr_t)RXU_SCHEME_EVENT,
+			    strlen(RXU_SCHEME_EVENT), O_CLOEXEC | O_NONBLOCK, 1);
+		q = rxt_run(&t, &s);
+		ASSERT_LE(0, q);
+		fi_arm(n);
+		r = write((int)q, &ev, sizeof(ev));
+		if (r < 0)
+			r = -errno;
+		hit = fi_disarm();
+		EXPECT_CLEAN("event: registration", r == sizeof(ev), r, n);
+		if (r < 0) {
+			fails++;
+			/* Not half registered: it can be done again. */
+			EXPECT_EQ((ssize_t)sizeof(ev),
+				  write((int)q, &ev, sizeof(ev)));
+		}
+		close((int)q);
+	}
+	TH_LOG("%d allocations, %d failed the registration", n - 2, fails);
+	close(p[0]);
+	close(p[1]);
+	rxt_destroy(&t);
+}
+
 /* ---- one SQE of every kind on a kernel ring ---- */
 
 struct sqe_ctx {

@@ -115,7 +115,9 @@ rc=$?
 cat /proc/modules >$o/modules.txt
 if [ "$RXU_DEBUG_FUZZ_OPS" -gt 0 ]; then
 	if insmod "$RXU_DEBUG_KO"; then
-		build/selftests/redox_uring/fuzz -s "$RXU_DEBUG_FUZZ_SEED" -n "$RXU_DEBUG_FUZZ_OPS" >$o/fuzz.txt 2>&1
+		# O_APPEND: its forked providers share the file
+		: >$o/fuzz.txt
+		build/selftests/redox_uring/fuzz -s "$RXU_DEBUG_FUZZ_SEED" -n "$RXU_DEBUG_FUZZ_OPS" >>$o/fuzz.txt 2>&1
 		frc=$?
 		sleep 1
 		rmmod redox_uring || frc=99
@@ -123,7 +125,7 @@ if [ "$RXU_DEBUG_FUZZ_OPS" -gt 0 ]; then
 		frc=98
 	fi
 	echo $frc >$o/fuzz.rc
-	echo "check-debug: fuzz exit $frc: $(grep -E '^fuzz: [0-9]+ ops in' $o/fuzz.txt)"
+	echo "check-debug: fuzz exit $frc: $(grep -aoE 'fuzz: [0-9]+ ops in [0-9.]+ s \([0-9]+ ops/s\)' $o/fuzz.txt)"
 	[ $frc -eq 0 ] || [ $rc -ne 0 ] || rc=1
 fi
 sleep 6
@@ -182,7 +184,7 @@ printf 'kselftests in the debug guest: %s (%d s)\n' "${line:-no count}" $((gt1 -
 	tee -a "$out/cases"
 grep -E '^not ok|^# *not ok' "$out/guest.log" | head -n 20 | sed 's/^/    /'
 if [ "$fuzz_ops" -gt 0 ]; then
-	fline=$(grep -E '^fuzz: [0-9]+ ops in' "$out/fuzz.txt" 2>/dev/null)
+	fline=$(grep -aoE 'fuzz: [0-9]+ ops in [0-9.]+ s \([0-9]+ ops/s\)' "$out/fuzz.txt" 2>/dev/null)
 	if [ "$(cat "$out/fuzz.rc" 2>/dev/null)" = 0 ]; then
 		record PASS "fuzz -s ${RXU_DEBUG_FUZZ_SEED:-1} -n $fuzz_ops, then rmmod ($fline)"
 	else
