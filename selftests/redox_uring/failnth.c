@@ -731,19 +731,6 @@ static void prov_free(struct rxtp *p)
 	free(p);
 }
 
-/* Answer every queued request; the doorbell ENTER is the caller's. */
-static int prov_answer_all(struct rxtp *p)
-{
-	struct rxu_sqe64 s;
-	int n = 0;
-
-	while (!rxtp_pop_sqe(&p->t, &s)) {
-		rxtp_serve_sqe(p, &s);
-		n++;
-	}
-	return n;
-}
-
 /* Serve until the provider holds no handle (10 s at most): 0 or -ETIMEDOUT. */
 static int prov_settle(struct rxtp *p)
 {
@@ -751,7 +738,7 @@ static int prov_settle(struct rxtp *p)
 
 	do {
 		rxt_enter(&p->t, 0, RXU_ENTER_ONLY_NOTIFY, 0);
-		prov_answer_all(p);
+		rxtp_serve_queued(p);
 		rxt_enter(&p->t, 0, RXU_ENTER_ONLY_NOTIFY, 0);
 		if (!p->sh->open_handles)
 			return 0;
@@ -848,7 +835,7 @@ TEST_F_TIMEOUT(fail, scheme_open_each_side, 600)
 			rxt_enter(&k, 0, 0, 0);
 			if (at == AT_SUBMIT)
 				hit = fi_disarm();
-			prov_answer_all(p);
+			rxtp_serve_queued(p);
 			if (at == AT_DOORBELL)
 				fi_arm(n);
 			rxt_enter(&p->t, 0, RXU_ENTER_ONLY_NOTIFY, 0);
@@ -987,19 +974,28 @@ static int64_t sfd_call(FIXTURE_DATA(sfd) *self, int call, int n, int *hit)
 	return st;
 }
 
-TEST_F_TIMEOUT(sfd, each_call, 600)
+/* What a call gives when nothing fails. */
+static int sc_ok(int call, int64_t r)
 {
 	static const int64_t want[SC_N] = {
 		100, 100, 144, 100, 10, 0, 0, 100, 0,
 	};
+
+	if (call == SC_RING_DUP)
+		return r >= 0;
 	/*
 	 * readv(2) of a file without read_iter is the VFS's loop of reads,
 	 * one request per segment: a failure after the first segment is a
 	 * short read, as it would be on any such file.
 	 */
-#define SC_OK(call, r) ((call) == SC_RING_DUP ? (r) >= 0 :		\
-			(call) == SC_READV ? (r) > 0 && (r) <= 144 && !((r) % 16) : \
-			(r) == want[call])
+	if (call == SC_READV)
+		return r > 0 && r <= 144 && !(r % 16);
+	return r == want[call];
+}
+
+TEST_F_TIMEOUT(sfd, each_call, 600)
+{
+
 	int call, n, hit;
 
 	for (call = 0; call < SC_N; call++) {
@@ -1012,7 +1008,7 @@ TEST_F_TIMEOUT(sfd, each_call, 600)
 			ASSERT_EQ(0, lseek(self->fd, 0, SEEK_SET));
 			r = sfd_call(self, call, n, &hit);
 			EXPECT_NE(RXT_NO_CQE, r);
-			EXPECT_CLEAN(sc_name[call], SC_OK(call, r), r, n);
+			EXPECT_CLEAN(sc_name[call], sc_ok(call, r), r, n);
 			fails += r < 0;
 		}
 		TH_LOG("%-10s %3d allocations, %3d failed the call",
@@ -1170,17 +1166,6 @@ TEST_F_TIMEOUT(fail, u2u_attach_and_recv, 600)
 	prov_free(p);
 }
 
-/* DUP "pool" of a u2u instance fd through k: the pool fd or -errno. */
-static int64_t dup_pool(struct rxt *k, int fd)
-{
-	struct rxu_sqe64 d = rxt_sqe(RXU_OP_DUP, (uint64_t)fd,
-				     (uintptr_t)RXU_DUP_PARAM_POOL,
-				     strlen(RXU_DUP_PARAM_POOL), 0, 3);
-
-	d.syscall_flags = RXU_DUP_PARAM;
-	return rxt_run(k, &d);
-}
-
 TEST_F_TIMEOUT(fail, u2u_pool, 600)
 {
 	struct u2u_try u = { 0 };
@@ -1205,25 +1190,22 @@ TEST_F_TIMEOUT(fail, u2u_pool, 600)
 	pthread_join(th, NULL);
 	ASSERT_EQ(0, u.ret);
 	ASSERT_LE(0, prod);
-	ppool = (int)dup_pool(&p->k, prod);
+	ppool = (int)rxt_dup_param(&p->k, prod, RXU_DUP_PARAM_POOL);
 	ASSERT_LE(0, ppool);
 	/* 0: the consumer's DUP "pool"; 1: its mmap; 2: the provider's read. */
 	for (step = 0; step < 3; step++) {
 		int fails = 0;
 
 		for (n = 1, hit = 1; hit; n++) {
-			struct rxu_sqe64 d = rxt_sqe(RXU_OP_DUP,
-						     (uint64_t)u.c.fd,
-						     (uintptr_t)RXU_DUP_PARAM_POOL,
-						     strlen(RXU_DUP_PARAM_POOL),
-						     0, 4);
+			struct rxu_sqe64 d = rxt_sqe_dup_param(u.c.fd,
+							       RXU_DUP_PARAM_POOL,
+							       4);
 			struct rxu_pool_range rec[4];
 			int64_t r = 0, st = 0;
 			int pool;
 			void *m;
 
 			ASSERT_LT(n, FI_MAX);
-			d.syscall_flags = RXU_DUP_PARAM;
 			if (!step) {
 				ASSERT_EQ(0, rxt_push(&k, &d));
 				fi_arm(n);

@@ -190,7 +190,6 @@ TEST_F(dev, unprivileged_cannot_reach_others)
 	pid_t child;
 	int err = 0;
 	int64_t pool;
-	struct rxu_sqe64 s;
 
 	ASSERT_EQ(0, stat(rxt_dev_path(), &st));
 	EXPECT_EQ(0600U, st.st_mode & 0777);
@@ -221,10 +220,7 @@ TEST_F(dev, unprivileged_cannot_reach_others)
 	ASSERT_EQ(0, rxt_attach(c.fd, at, strlen(at)));
 	p.fd[PK_U2U] = c.fd;
 	p.map[PK_U2U] = c.map[RXT_SQ_HDR];
-	s = rxt_sqe(RXU_OP_DUP, (uint64_t)c.fd, (uintptr_t)RXU_DUP_PARAM_POOL,
-		    strlen(RXU_DUP_PARAM_POOL), 0, 1);
-	s.syscall_flags = RXU_DUP_PARAM;
-	pool = rxt_run(&t, &s);
+	pool = rxt_dup_param(&t, c.fd, RXU_DUP_PARAM_POOL);
 	ASSERT_LE(0, pool);
 	p.fd[PK_POOL] = (int)pool;
 	p.map[PK_POOL] = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,

@@ -297,6 +297,7 @@ static inline void rxtp_recv(struct rxtp *p, const struct rxu_sqe64 *s)
 {
 	struct rxu_recv_info info = { .ticket = s->addr };
 	struct rxt *r;
+	int64_t pool;
 	int i, err;
 
 	p->sh->recvs++;
@@ -326,16 +327,8 @@ static inline void rxtp_recv(struct rxtp *p, const struct rxu_sqe64 *s)
 		}
 	}
 	/* Its side of the connection's pool (made by whoever asks first). */
-	{
-		struct rxu_sqe64 d = rxt_sqe(RXU_OP_DUP, (uint64_t)r->fd,
-					     (uintptr_t)RXU_DUP_PARAM_POOL,
-					     strlen(RXU_DUP_PARAM_POOL), 0, 1);
-		int64_t pool;
-
-		d.syscall_flags = RXU_DUP_PARAM;
-		pool = rxt_run(&p->k, &d);
-		p->u2u[p->nu2u].pool = pool < 0 ? -1 : (int)pool;
-	}
+	pool = rxt_dup_param(&p->k, r->fd, RXU_DUP_PARAM_POOL);
+	p->u2u[p->nu2u].pool = pool < 0 ? -1 : (int)pool;
 	p->nu2u++;
 	rxtp_answer(p, s->user_data, 0, 0);
 }
@@ -513,12 +506,24 @@ static inline void rxtp_serve_u2u(struct rxtp *p, int i)
 		rxt_enter(r, 0, RXU_ENTER_ONLY_NOTIFY, 0);
 }
 
+/* Answer every SQE queued in its SQ; how many. */
+static inline int rxtp_serve_queued(struct rxtp *p)
+{
+	struct rxu_sqe64 s;
+	int n = 0;
+
+	while (!rxtp_pop_sqe(&p->t, &s)) {
+		rxtp_serve_sqe(p, &s);
+		n++;
+	}
+	return n;
+}
+
 /* The provider's body, in its own process: serve until killed. */
 static inline void rxtp_serve(struct rxtp *p)
 {
 	for (;;) {
 		struct pollfd pf[1 + RXTP_MAX_U2U];
-		struct rxu_sqe64 s;
 		int i, n = 0;
 
 		pf[n++] = (struct pollfd){ .fd = p->t.fd, .events = POLLIN };
@@ -527,8 +532,7 @@ static inline void rxtp_serve(struct rxtp *p)
 						   .events = POLLIN };
 		if (poll(pf, n, 200) < 0 && errno != EINTR)
 			_exit(3);
-		while (!rxtp_pop_sqe(&p->t, &s))
-			rxtp_serve_sqe(p, &s);
+		rxtp_serve_queued(p);
 		/* The doorbell: the kernel takes the answers. */
 		rxt_enter(&p->t, 0, RXU_ENTER_ONLY_NOTIFY, 0);
 		for (i = 0; i < p->nu2u; i++)

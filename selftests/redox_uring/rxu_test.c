@@ -392,6 +392,23 @@ int64_t rxt_run(struct rxt *t, const struct rxu_sqe64 *sqe)
 	return (int64_t)cqe.status;
 }
 
+struct rxu_sqe64 rxt_sqe_dup_param(int fd, const char *param,
+				   uint64_t user_data)
+{
+	struct rxu_sqe64 s = rxt_sqe(RXU_OP_DUP, (uint64_t)fd, (uintptr_t)param,
+				     strlen(param), 0, user_data);
+
+	s.syscall_flags = RXU_DUP_PARAM;
+	return s;
+}
+
+int64_t rxt_dup_param(struct rxt *t, int fd, const char *param)
+{
+	struct rxu_sqe64 s = rxt_sqe_dup_param(fd, param, 0xd0);
+
+	return rxt_run(t, &s);
+}
+
 uint64_t rxt_now_ns(void)
 {
 	struct timespec ts;

@@ -143,6 +143,11 @@ int rxt_run1(struct rxt *t, const struct rxu_sqe64 *sqe,
 /* The result of running sqe: the CQE status as int64_t, or RXT_NO_CQE. */
 #define RXT_NO_CQE	INT64_MIN
 int64_t rxt_run(struct rxt *t, const struct rxu_sqe64 *sqe);
+/* A DUP of fd with parameter bytes param (RXU_DUP_PARAM), e.g. "pool". */
+struct rxu_sqe64 rxt_sqe_dup_param(int fd, const char *param,
+				   uint64_t user_data);
+/* Run that DUP through t: the new fd, or -errno (RXT_NO_CQE). */
+int64_t rxt_dup_param(struct rxt *t, int fd, const char *param);
 
 uint64_t rxt_now_ns(void);
 

@@ -272,15 +272,6 @@ TEST_F(u2u, polled_without_syscalls)
 	EXPECT_EQ(7U, cqe.status);
 }
 
-static int dup_pool(struct rxt *k, int fd, const char *param)
-{
-	struct rxu_sqe64 s = rxt_sqe(RXU_OP_DUP, (uint64_t)fd, (uintptr_t)param,
-				     strlen(param), 0, 0x9);
-
-	s.syscall_flags = RXU_DUP_PARAM;
-	return (int)rxt_run(k, &s);
-}
-
 TEST_F(u2u, pool_shared_by_offset)
 {
 	struct rxu_pool_range rec[2];
@@ -291,9 +282,9 @@ TEST_F(u2u, pool_shared_by_offset)
 
 	ASSERT_EQ(0, connect_u2u(self));
 	/* Only u2u instances make pools, and only for "pool". */
-	EXPECT_EQ(-EINVAL, dup_pool(&self->k, self->k.fd, "pool"));
-	EXPECT_EQ(-EINVAL, dup_pool(&self->k, self->c.fd, "pooh"));
-	pool = dup_pool(&self->k, self->c.fd, "pool");
+	EXPECT_EQ(-EINVAL, (int)rxt_dup_param(&self->k, self->k.fd, "pool"));
+	EXPECT_EQ(-EINVAL, (int)rxt_dup_param(&self->k, self->c.fd, "pooh"));
+	pool = (int)rxt_dup_param(&self->k, self->c.fd, "pool");
 	ASSERT_LE(0, pool);
 
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, 8192, PROT_READ | PROT_WRITE,
