@@ -192,9 +192,10 @@ struct rxu_scheme_ops {
 	 */
 	void (*close)(struct rxu_scheme_req *req, struct rxu_scheme_handle *h);
 	/*
-	 * Readiness right after a successful OPEN or DUP (not after a
-	 * PASS_FD answer): the RXU_EVENT_* mask posted in an EVENT CQE for
-	 * the new handle; 0 posts none.  Later changes are the daemon's to
+	 * Readiness right after a successful OPEN or DUP on the provider
+	 * ring (not after a PASS_FD answer, not on u2u rings, where the
+	 * client's protocol decides): the RXU_EVENT_* mask posted in an
+	 * EVENT CQE for the new handle; 0 posts none.  Later changes are the daemon's to
 	 * post with rxu_scheme_post_event().  NULL: READ | WRITE, as for a
 	 * regular file that is always ready.
 	 */
@@ -293,7 +294,9 @@ int rxu_scheme_dead(const struct rxu_scheme *s);
  * library does after a callback (h->pos, FSTAT copy-out, the handle's
  * birth or burial for OPEN/DUP, the readiness EVENT) happens here.  req
  * is invalid afterwards.  0; -ESHUTDOWN if the connection went away
- * (req is freed all the same); -EINVAL if req was not pending.
+ * (req is freed all the same; for OPEN and DUP the handle then never
+ * came to be and gets no close(): free what you put in its priv);
+ * -EINVAL if req was not pending.
  */
 int rxu_scheme_reply(struct rxu_scheme_req *req, int64_t result);
 
