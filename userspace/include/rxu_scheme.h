@@ -274,7 +274,8 @@ int rxu_scheme_add_conn(struct rxu_scheme *s, struct rxu_instance *in,
 
 /*
  * Stop serving and free everything: close() for every open handle,
- * disconnect() for every connection, requests still pending are
+ * disconnect() for every u2u connection (not for the provider ring,
+ * which the daemon is ending itself), requests still pending are
  * forgotten (a reply to them afterwards is a use after free: reply or
  * drop them first).  Rings are removed from the reactor; instances the
  * library created are closed.  Safe on NULL.

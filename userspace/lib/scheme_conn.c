@@ -410,8 +410,8 @@ void rxu_scheme_destroy(struct rxu_scheme *s)
 		conn_free(c);
 	}
 	c = s->k2u;
-	if (!c->dead)
-		conn_end(c);
+	if (!c->dead)			/* ours to end: no disconnect() */
+		rxu__scheme_close_all(c);
 	if (c->pub.ring)
 		rxu_reactor_remove(s->r, c->pub.ring);
 	conn_free(c);
