@@ -136,6 +136,7 @@ static struct rxu_sreq *req_get(struct rxu_scheme *s)
 
 static void req_put(struct rxu_scheme *s, struct rxu_sreq *q)
 {
+	q->pending = 0;		/* a second reply finds it not pending */
 	q->next = s->free_reqs;
 	s->free_reqs = q;
 }
@@ -480,6 +481,7 @@ static int64_t finish(struct rxu_sreq *q, int64_t res)
 			break;		/* failed before the handle existed */
 		if (res >= 0 && q->pass_fd < 0) {
 			h->state = RXU_H_LIVE;
+			q->born = 1;
 			return (int64_t)h->pub.id;
 		}
 		if (res >= 0)
@@ -513,19 +515,17 @@ static int answer(struct rxu_sreq *q, int64_t res)
 		.user_data = sqe->user_data,
 		.extra = q->pub.extra,
 	};
-	int born, ret;
+	int ret;
 
 	res = finish(q, res);
 	h = req_handle(q);
-	born = (sqe->opcode == RXU_OP_OPEN || sqe->opcode == RXU_OP_DUP) &&
-	       h && h->state == RXU_H_LIVE && !c->pub.u2u;
 	if (c->dead)
 		return -ESHUTDOWN;
 	cqe.status = (uint64_t)res;
 	if (q->pass_fd >= 0 && res >= 0)
 		cqe.flags = RXU_CQE_PASS_FD;
 	ret = rxu_reactor_reply(s->r, c->pub.ring, &cqe);
-	if (!ret && born) {
+	if (!ret && q->born && !c->pub.u2u) {
 		uint32_t mask = s->ops->ready ? s->ops->ready(&h->pub)
 					      : RXU_EVENT_READ | RXU_EVENT_WRITE;
 

@@ -43,6 +43,7 @@ struct rxu_sreq {
 	struct rxu_scheme_req pub;	/* first */
 	int pending;			/* the callback said PENDING */
 	int pass_fd;			/* -1, or the fd to answer with */
+	int born;			/* OPEN/DUP made its handle live */
 	uint64_t off;			/* READ/WRITE: where it started */
 	void *out;			/* FSTAT: where st goes */
 	struct stat st;
