@@ -127,9 +127,14 @@ static struct rxu_sreq *req_get(struct rxu_scheme *s)
 		s->free_reqs = q->next;
 	else
 		q = malloc(sizeof(*q));
-	if (q) {
-		memset(q, 0, sizeof(*q));
+	if (q) {		/* all but st, which only FSTAT uses (and sets) */
+		q->pub.handle = NULL;
+		q->pub.extra = 0;
+		q->pending = 0;
 		q->pass_fd = -1;
+		q->born = 0;
+		q->off = 0;
+		q->out = NULL;
 	}
 	return q;
 }
