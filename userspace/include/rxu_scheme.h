@@ -201,8 +201,9 @@ struct rxu_scheme_ops {
 	 */
 	uint32_t (*ready)(struct rxu_scheme_handle *h);
 	/*
-	 * u2u only: a scheme-specific opcode (128..255; with
-	 * RXU_SCHEME_U2U_OPS_ONLY also the standard ones but NOOP).  The
+	 * u2u only: a scheme-specific opcode (128..255; NOOP is answered
+	 * 0 by the library, and with RXU_SCHEME_U2U_OPS_ONLY the standard
+	 * opcodes -ENOSYS).  The
 	 * request names no handle: interpret sqe yourself, reach pool
 	 * memory with rxu_scheme_buf(), set req->extra if the answer
 	 * carries it.  NULL: -ENOSYS.
