@@ -2,7 +2,7 @@
 /*
  * librxu as a user links it: only the public header (found through
  * pkg-config) and the built library, shared or static.  Fails to link if
- * a function of rxu.h is not exported; then runs a few calls through the
+ * a function of rxu.h or rxu_scheme.h is not exported; then runs a few calls through the
  * library so that a broken build fails at run time too.
  */
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <rxu.h>
+#include <rxu_scheme.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -51,6 +52,20 @@ static void (*const api[])(void) = {
 	(void (*)(void))rxu_event_queue_register,
 	(void (*)(void))rxu_event_queue_unregister,
 	(void (*)(void))rxu_event_queue_read,
+	/* LIBRXU_1.4: the provider framework, rxu_scheme.h */
+	(void (*)(void))rxu_scheme_register,
+	(void (*)(void))rxu_scheme_serve,
+	(void (*)(void))rxu_scheme_add_conn,
+	(void (*)(void))rxu_scheme_destroy,
+	(void (*)(void))rxu_scheme_priv,
+	(void (*)(void))rxu_scheme_fd,
+	(void (*)(void))rxu_scheme_dead,
+	(void (*)(void))rxu_scheme_reply,
+	(void (*)(void))rxu_scheme_pass_fd,
+	(void (*)(void))rxu_scheme_post_event,
+	(void (*)(void))rxu_scheme_buf,
+	(void (*)(void))rxu_scheme_copy_out,
+	(void (*)(void))rxu_scheme_handle,
 };
 
 static int round_trip(void)
