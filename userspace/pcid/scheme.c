@@ -147,7 +147,7 @@ static int64_t config_write(struct pcid *p, struct pci_fn *f, int rights,
 }
 
 /* ------------------------------------------------------------------ */
-/* k2u: handles and paths                                              */
+/* k2u: paths and their handles (librxu keeps the ids)               */
 /* ------------------------------------------------------------------ */
 
 static int64_t list_text(struct pcid *p, struct pci_fn *one,
