@@ -90,25 +90,27 @@ else
 	not_ok "7-byte reads of hello: give the 30 bytes, then EOF"
 fi
 
-# ---- 4: an unknown path ----
-out=$("$RXUCTL" open -i hello:nosuch -- cat 2>&1)
-rc=$?
-if [ $rc = 1 ] && [ "$out" = "rxuctl: open hello:nosuch: No such file or directory" ]; then
-	ok "hello:nosuch: ENOENT, exit 1"
-else
-	diag "exit $rc: $out"
-	not_ok "hello:nosuch: ENOENT, exit 1"
-fi
+# refused NAME MESSAGE CMD...: ok if CMD exits 1 saying exactly MESSAGE.
+refused() {
+	_name=$1 _want=$2
+	shift 2
+	_out=$("$@" 2>&1 </dev/null)
+	_rc=$?
+	if [ $_rc = 1 ] && [ "$_out" = "$_want" ]; then
+		ok "$_name"
+	else
+		diag "exit $_rc: $_out"
+		not_ok "$_name"
+	fi
+}
 
-# ---- 5: a write open is refused ----
-out=$(echo x | "$RXUCTL" open -o hello: -- cat 2>&1)
-rc=$?
-if [ $rc = 1 ] && [ "$out" = "rxuctl: open hello:: Permission denied" ]; then
-	ok "hello: opened for writing: EACCES, exit 1"
-else
-	diag "exit $rc: $out"
-	not_ok "hello: opened for writing: EACCES, exit 1"
-fi
+# ---- 4, 5: an unknown path, a write open ----
+refused "hello:nosuch: ENOENT, exit 1" \
+	"rxuctl: open hello:nosuch: No such file or directory" \
+	"$RXUCTL" open -i hello:nosuch -- cat
+refused "hello: opened for writing: EACCES, exit 1" \
+	"rxuctl: open hello:: Permission denied" \
+	"$RXUCTL" open -o hello: -- cat
 
 # ---- 6: SIGTERM ends it and hello: is gone ----
 kill "$pid"
