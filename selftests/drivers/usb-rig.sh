@@ -18,30 +18,8 @@ mon=$top/selftests/vm/qemu-monitor
 view=$top/selftests/drivers/usb-linux-view.sh
 topo=${RXU_VM_USB_TOPOLOGY:-/run/rxu-vm/usb-topology}
 w=/tmp/usb-rig
-n=0
-fails=0
+. selftests/drivers/tap.sh
 
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
-check() { # check DESC CMD...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else nok "$d"; fi
-}
-finish() {
-	echo "1..$n"
-	echo "# usb-rig.sh: $fails of $n failed"
-	[ "$fails" -eq 0 ]
-	exit $?
-}
-waitfor() { # waitfor SECS CMD...: until CMD succeeds, at most SECS
-	t=$(($(date +%s) + $1))
-	shift
-	while ! "$@"; do
-		[ "$(date +%s)" -lt "$t" ] || return 1
-		sleep 0.3
-	done
-}
 driver_of() { basename "$(readlink "/sys/bus/pci/devices/$bdf/driver" 2>/dev/null)" 2>/dev/null; }
 
 if [ -z "${RXU_VM_USB:-}" ] || [ ! -r "$topo" ]; then
