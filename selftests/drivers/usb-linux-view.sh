@@ -280,6 +280,7 @@ dump() {
 	echo "# usb-linux-view v1: kernel $(uname -r)"
 	printf 'controller pci=%s id=%s usb2_ports=%d-%d usb3_ports=%d-%d\n' "$bdf" "$id" \
 		"$usb2_first" $((usb2_first + usb2_count - 1)) "$usb3_first" $((usb3_first + usb3_count - 1))
+	# shellcheck disable=SC2086 # devs is a blank-separated list
 	for p in $(printf '%s\n' $devs | sort -V); do
 		dump_device "$p"
 	done

@@ -18,6 +18,7 @@ mon=$top/selftests/vm/qemu-monitor
 view=$top/selftests/drivers/usb-linux-view.sh
 topo=${RXU_VM_USB_TOPOLOGY:-/run/rxu-vm/usb-topology}
 w=/tmp/usb-rig
+# shellcheck source=selftests/drivers/tap.sh
 . selftests/drivers/tap.sh
 
 driver_of() { basename "$(readlink "/sys/bus/pci/devices/$bdf/driver" 2>/dev/null)" 2>/dev/null; }
@@ -123,13 +124,13 @@ desc_ok() {
 		case $h in 1201*) ;; *) echo "# $path: no device descriptor"; return 1 ;; esac
 		len=$((${#h} / 2))
 		off=18
-		while [ $off -lt "$len" ]; do
+		while [ "$off" -lt "$len" ]; do
 			c=$(echo "$h" | cut -c$((off * 2 + 1))-$((off * 2 + 8)))
 			case $c in ??02????) ;; *) echo "# $path: no config at $off"; return 1 ;; esac
 			tl=$((0x$(echo "$c" | cut -c7-8)$(echo "$c" | cut -c5-6)))
 			off=$((off + tl))
 		done
-		[ $off -eq "$len" ] || { echo "# $path: $off != $len"; return 1; }
+		[ "$off" -eq "$len" ] || { echo "# $path: $off != $len"; return 1; }
 	done <<EOF
 $(grep '^descriptors ' "$w/view")
 EOF
