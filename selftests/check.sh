@@ -3,7 +3,7 @@
 #
 # selftests/check.sh - everything `make check` runs, counted.
 #
-#   selftests/check.sh [all|style|stress|drivers]
+#   selftests/check.sh [all|style|stress|drivers|xhcid]
 #
 # Each step is one or more test cases: builds (both compilers, both kernels,
 # W=1 -Werror), the uapi header under gcc and clang -pedantic, checkpatch
@@ -174,20 +174,23 @@ guest_checks() {
 # the VFIO guest cannot work fails with its reason; nothing is skipped
 # silently.  2-3 min per kernel on the 2-core machine (more when loaded).
 driver_scripts="selftests/drivers/edu.sh userspace/pcid/guest-smoke.sh selftests/drivers/pcid.sh"
+# driver_checks [TAG SCRIPTS QEMU_ARGS SECS]: the same for another set of
+# scripts in a guest with more devices (xhcid: its own xHCI controllers).
 driver_checks() {
-	local k log rc s sec plan got src cmd
-	step "edud + pcid + bench-irq build" build-drivers.log make -C userspace
+	local tag=${1:-drivers} scripts=${2:-$driver_scripts} qargs=${3:-}
+	local secs=${4:-900} k log rc s sec plan got src cmd
+	step "$tag: userspace build" "build-$tag.log" make -C userspace
 	for k in $(kvers); do
-		log=$out/drivers-$k.log
+		log=$out/$tag-$k.log
 		make --no-print-directory -s "module-$k" >/dev/null 2>&1
 		# "# script S" ... "# script S exit N" around each script's output
-		cmd='r=0; for s in '"$driver_scripts"'; do echo "# script $s";'
+		cmd='r=0; for s in '"$scripts"'; do echo "# script $s";'
 		cmd+=' "$s" build/module/'"$k"'/redox_uring.ko; c=$?;'
 		cmd+=' echo "# script $s exit $c"; [ $c -eq 0 ] || r=1; done; exit $r'
-		selftests/vm/run.sh -V -k "$k" -t 900 -- "$cmd" >"$log" 2>&1
+		selftests/vm/run.sh -V -k "$k" -t "$secs" ${qargs:+-q "$qargs"} -- "$cmd" >"$log" 2>&1
 		rc=$?
-		for s in $driver_scripts; do
-			sec=$out/drivers-$(basename "$s" .sh)-$k.log
+		for s in $scripts; do
+			sec=$out/$tag-$(basename "$s" .sh)-$k.log
 			sed -n "\|^# script $s\$|,\|^# script $s exit|p" "$log" >"$sec"
 			count_tap "$s in the VFIO guest ($k)" "$sec"
 			grep -E '# SKIP' "$sec" | sed 's/^/    /'
@@ -203,12 +206,23 @@ driver_checks() {
 			fi
 		done
 		if [ $rc -eq 0 ]; then
-			record PASS "VFIO guest run and dmesg clean ($k)"
+			record PASS "$tag: VFIO guest run and dmesg clean ($k)"
 		else
-			record FAIL "VFIO guest run and dmesg clean ($k), exit $rc (log: ${log#"$top"/})"
+			record FAIL "$tag: VFIO guest run and dmesg clean ($k), exit $rc (log: ${log#"$top"/})"
 			tail -n 30 "$log" | sed 's/^/    /'
 		fi
 	done
+}
+
+# xhcid (userspace/xhcid) on qemu-xhci and nec-usb-xhci with a keyboard,
+# a tablet and two sticks (selftests/drivers/xhcid.sh --qemu-args):
+#   xhcid.sh         bring-up, enumeration, descriptors = Linux's sysfs
+#   xhcid-scheme.sh  usb: paths, EP0 requests, configure, bulk INQUIRY,
+#                    stall recovery, every refusal's error
+#   xhcid-pcid.sh    spawned by pcid, class drivers by rule, SIGKILL restart
+xhcid_scripts="selftests/drivers/xhcid.sh selftests/drivers/xhcid-scheme.sh selftests/drivers/xhcid-pcid.sh"
+xhcid_checks() {
+	driver_checks xhcid "$xhcid_scripts" "$(selftests/drivers/xhcid.sh --qemu-args)" 1800
 }
 
 # The 1,000,000-event two-thread stress of FILES_UPDATE (lost and
@@ -241,6 +255,10 @@ stress)
 	;;
 drivers)
 	driver_checks
+	xhcid_checks
+	;;
+xhcid)
+	xhcid_checks
 	;;
 style)
 	style_checks
@@ -255,10 +273,11 @@ all)
 	style_checks
 	guest_checks
 	driver_checks
+	xhcid_checks
 	stress_checks
 	;;
 *)
-	echo "usage: $0 [all|style|stress|drivers]" >&2
+	echo "usage: $0 [all|style|stress|drivers|xhcid]" >&2
 	exit 2
 	;;
 esac

@@ -74,6 +74,12 @@ linux_view() {
 		cat "$d/descriptors" >"$outd/$h.desc"
 		cat "$d/speed" >"$outd/$h.speed"
 		echo "${d##*/}" >"$outd/$h.name"
+		for a in idVendor idProduct bDeviceClass bDeviceSubClass \
+			bDeviceProtocol manufacturer product serial; do
+			cat "$d/$a" >"$outd/$h.$a" 2>/dev/null || : >"$outd/$h.$a"
+		done
+		cat "$d/${d##*/}:1.0/bInterfaceClass" >"$outd/$h.ifclass" 2>/dev/null
+		ls -d "$d/${d##*/}:1.0"/ep_* 2>/dev/null | wc -l >"$outd/$h.neps"
 	done
 	return 0
 }

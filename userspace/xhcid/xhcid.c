@@ -33,6 +33,11 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+static void on_child(int sig)
+{
+	(void)sig;
+}
+
 /* A No Op command round trip: the command ring and an event work. */
 static int noop_check(struct xhc *hc)
 {
@@ -190,6 +195,9 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* A class driver's exit interrupts ENTER: reaped in the loop. */
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (vfio) {

@@ -187,6 +187,7 @@ struct xdev {
 	unsigned int ncfg;
 	char manufacturer[128], product[128], serial[128];
 	uint64_t generation;		/* bumped at every attach */
+	int spawned;			/* class-driver rules applied */
 	char token[RXU_USB_TOKEN_LEN + 1];
 };
 
