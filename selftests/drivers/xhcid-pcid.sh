@@ -79,8 +79,7 @@ pid1=${envf##*.}
 check "the device token opens its device's request file" grep -qx ok "$c/own.$pid1"
 check "the device token is EACCES on another device" grep -qx 'error EACCES' "$c/other.$pid1"
 tok1=$(grep XHCID_TOKEN "$envf")
-xp=$(grep -o 'xhcid[^(]*(pid [0-9]*)' "$c/out" | head -1 | grep -o '[0-9]*)' | tr -d ')')
-[ -z "$xp" ] && xp=$(pgrep -f "$xhcid --scheme usbp" | head -1)
+xp=$(pgrep -o -f '[-]-scheme usbp')
 diag "xhcid pid ${xp:-?}, its driver pid $pid1"
 kill -9 "$xp"
 sleep 1
@@ -96,8 +95,14 @@ check "the new driver has a new token" test "$(grep XHCID_TOKEN "$envf2")" != "$
 check "the old token is refused now (EACCES)" sh -c \
 	"'$usbreq' open 'usbp:port5/request?token=${tok1#XHCID_TOKEN=}' | grep -qx 'error EACCES'"
 kill "$pp"
-wait "$pp"
-check "pcid ends on SIGTERM, and xhcid with it" sh -c "! pgrep -f '$xhcid --scheme usbp' >/dev/null"
+i=0
+while [ $i -lt 100 ] && kill -0 "$pp" 2>/dev/null; do
+	sleep 0.2
+	i=$((i + 1))
+done
+check "pcid ends on SIGTERM within 20 s" sh -c "! kill -0 $pp 2>/dev/null"
+check "and xhcid with it" sh -c "! pgrep -f '[-]-scheme usbp' >/dev/null"
+kill -9 "$pp" $(pgrep -f '[-]-scheme usbp') 2>/dev/null
 sed 's/^/# pcid: /' "$c/out"
 bind "$NX" ""
 rm -rf "$c"

@@ -145,6 +145,23 @@ for addr in $QX $NX; do
 		expect "$addr $p/configure: '0' unconfigures" "ok 1" \
 			"$usbreq" text "usbt:$p/configure?token=$tok" 0
 	done
+	# The u2u ring (part B) on the first device, with the admin token.
+	p=$(grep ' addressed ' "$w/list" | head -1 | cut -d' ' -f1)
+	h=$(md5sum <"$w/linux/$(ls "$w/linux" | grep '\.desc$' | head -1)" | cut -c1-32)
+	"$usbreq" u2u usbt "${p#port}" "$tok" >"$w/u2u" 2>&1
+	sed 's/^/# u2u: /' "$w/u2u"
+	for want in "noop ok" "control-unclaimed error EACCES" "claim-wrong-token error EACCES" \
+		"claim-bad-version error ENOSYS" "claim-no-such-port error ENOENT" "claim ok" \
+		"control-len-mismatch error EINVAL" "control-set-address error EPERM" \
+		"control-outside-pool error EFAULT" "transfer-no-endpoint error ENOENT" \
+		"transfer-oversize error EMSGSIZE" "configure-1 ok" "configure-9 error ENOENT" \
+		"clear-halt-no-endpoint error ENOENT"; do
+		check "$addr u2u $p: $want" grep -qx "$want" "$w/u2u"
+	done
+	d18=$("$usbreq" cat "usbt:$p/descriptors" | od -An -tx1 -N18 | tr -d ' \n')
+	check "$addr u2u $p: CONTROL GET_DESCRIPTOR into the pool: the device descriptor" \
+		grep -qx "control ok 18 $d18" "$w/u2u"
+	"$usbreq" text "usbt:$p/configure?token=$tok" 0 >/dev/null
 	expect "$addr: port9 is ENOENT (8 ports)" "error ENOENT" "$usbreq" open usbt:port9/state
 	expect "$addr: port0 is ENOENT" "error ENOENT" "$usbreq" open usbt:port0
 	expect "$addr: a hub port of a port without a hub is ENOENT" "error ENOENT" "$usbreq" open usbt:port2.1

@@ -404,6 +404,10 @@ void hc_stop(struct xhc *hc)
 {
 	unsigned int p;
 
+	/* No Disable Slot on the way out: the halt and the next start's
+	 * reset end every slot, and a controller (or a pcid) that is going
+	 * away would make each command wait for its time limit. */
+	hc->dead = 1;
 	for (p = 1; p <= hc->max_ports && p <= XHCID_MAX_PORTS; p++)
 		if (hc->port[p].dev)
 			xdev_detach(hc, p);

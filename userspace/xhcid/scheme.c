@@ -35,6 +35,7 @@ static const char *const file_names[] = {
 	[UH_REQUEST] = "request", [UH_CONFIGURE] = "configure",
 };
 
+struct uh;
 struct uh {
 	enum uh_kind kind;
 	unsigned int port;
@@ -54,13 +55,6 @@ struct uh {
 	int in_valid;
 };
 
-struct work {
-	struct work *next;
-	struct rxu_scheme_req *req;
-	struct uh *uh;
-	unsigned int cfg;
-	int iface, alt;
-};
 
 static struct {
 	struct xhc *hc;
@@ -69,7 +63,7 @@ static struct {
 	char admin[RXU_USB_TOKEN_LEN + 1];
 	char token_file[256];
 	struct uh *lists;
-	struct work *work, *work_tail;
+	struct xhcid_work *work, *work_tail;
 	int rules;			/* class-driver rules loaded */
 } S;
 
@@ -190,11 +184,31 @@ static unsigned int parse_port(const char *p, const char **end)
 	return v > 255 ? 256 : (unsigned int)v;
 }
 
-static int token_ok(const struct xdev *d, const char *tok)
+int xhcid_token_ok(const struct xdev *d, const char *tok, size_t len)
 {
-	if (!tok || strlen(tok) != RXU_USB_TOKEN_LEN)
+	if (!tok || len != RXU_USB_TOKEN_LEN)
 		return 0;
-	return !strcmp(tok, S.admin) || !strcmp(tok, d->token);
+	return !memcmp(tok, S.admin, len) || !memcmp(tok, d->token, len);
+}
+
+int xhcid_check_setup(const struct rxu_usb_setup *s)
+{
+	if (s->wLength > RXU_USB_CONTROL_MAX)
+		return -EMSGSIZE;
+	if ((s->bmRequestType == 0x00 && (s->bRequest == 5 || s->bRequest == 9)) ||
+	    (s->bmRequestType == 0x01 && s->bRequest == 11))
+		return -EPERM;
+	return 0;
+}
+
+void xhcid_queue_work(struct xhcid_work *w)
+{
+	w->next = NULL;
+	if (S.work_tail)
+		S.work_tail->next = w;
+	else
+		S.work = w;
+	S.work_tail = w;
 }
 
 static int64_t u_open(struct rxu_scheme_req *req, struct rxu_scheme_handle *h,
@@ -260,7 +274,7 @@ static int64_t u_open(struct rxu_scheme_req *req, struct rxu_scheme_handle *h,
 	if (kind < 0)
 		goto enoent;
 	need_token = kind == UH_REQUEST || kind == UH_CONFIGURE || kind == UH_EP;
-	if (need_token && !token_ok(d, tok)) {
+	if (need_token && !xhcid_token_ok(d, tok, tok ? strlen(tok) : 0)) {
 		free(u);
 		return -EACCES;
 	}
@@ -444,17 +458,15 @@ static int64_t write_request(struct rxu_scheme_req *req, struct uh *u,
 			     struct xdev *d, const uint8_t *buf, uint64_t len)
 {
 	struct rxu_usb_setup s;
-	int in;
+	int in, rc;
 
 	if (len < 8)
 		return -EINVAL;
 	memcpy(&s, buf, 8);
 	in = !!(s.bmRequestType & RXU_USB_DIR_IN);
-	if (s.wLength > RXU_USB_CONTROL_MAX)
-		return -EMSGSIZE;
-	if ((s.bmRequestType == 0x00 && (s.bRequest == 5 || s.bRequest == 9)) ||
-	    (s.bmRequestType == 0x01 && s.bRequest == 11))
-		return -EPERM;
+	rc = xhcid_check_setup(&s);
+	if (rc)
+		return rc;
 	if (in ? len != 8 : len != 8u + s.wLength)
 		return -EINVAL;
 	if (in && !u->in_data) {
@@ -484,7 +496,7 @@ static int64_t write_configure(struct rxu_scheme_req *req, struct uh *u,
 	char t[64], *e;
 	unsigned long v[3];
 	int n = 0;
-	struct work *w;
+	struct xhcid_work *w;
 	char *p;
 
 	if (!len || len >= sizeof(t))
@@ -515,15 +527,15 @@ static int64_t write_configure(struct rxu_scheme_req *req, struct uh *u,
 		return -ENOMEM;
 	w->req = req;
 	w->uh = u;
+	w->kind = XW_CONFIGURE;
+	w->port = u->port;
+	w->gen = u->gen;
 	w->cfg = (unsigned int)v[0];
 	w->iface = n == 3 ? (int)v[1] : -1;
 	w->alt = n == 3 ? (int)v[2] : 0;
+	w->answer = (int64_t)len;
 	u->busy = 1;
-	if (S.work_tail)
-		S.work_tail->next = w;
-	else
-		S.work = w;
-	S.work_tail = w;
+	xhcid_queue_work(w);
 	return RXU_SCHEME_PENDING;
 }
 
@@ -571,21 +583,28 @@ void xhcid_scheme_work(struct xhc *hc)
 			on_change(hc, p);
 	}
 	while (S.work) {
-		struct work *w = S.work;
-		struct xdev *d = uh_dev(w->uh);
+		struct xhcid_work *w = S.work;
+		struct xdev *d = hc->port[w->port].dev;
 		int rc;
 
 		S.work = w->next;
 		if (!S.work)
 			S.work_tail = NULL;
-		rc = d ? xdev_configure(hc, d, w->cfg, w->iface, w->alt) : -ENODEV;
-		w->uh->busy = 0;
-		rxu_scheme_reply(w->req, rc ? rc : (int64_t)w->req->sqe.len);
-		if (w->uh->closed)
-			uh_free(w->uh);
+		if (!d || d->generation != w->gen || d->state == XDEV_EMPTY)
+			rc = -ENODEV;
+		else if (w->kind == XW_CONFIGURE)
+			rc = xdev_configure(hc, d, w->cfg, w->iface, w->alt);
+		else
+			rc = xfer_clear_halt(hc, d, w->ep);
+		if (w->uh) {
+			w->uh->busy = 0;
+			if (w->uh->closed)
+				uh_free(w->uh);
+		}
+		rxu_scheme_reply(w->req, rc ? rc : w->answer);
+		if (d && w->kind == XW_CONFIGURE)
+			on_change(hc, w->port);
 		free(w);
-		if (hc->on_change && d)
-			hc->on_change(hc, 0);
 	}
 }
 
@@ -597,6 +616,13 @@ static const struct rxu_scheme_ops usb_ops = {
 	.dup = u_dup,
 	.close = u_close,
 	.ready = u_ready,
+	.op = xhcid_u2u_op,
+	.connect = xhcid_u2u_connect,
+	.disconnect = xhcid_u2u_disconnect,
+};
+
+static const struct rxu_scheme_config usb_cfg = {
+	.flags = RXU_SCHEME_U2U | RXU_SCHEME_U2U_OPS_ONLY,
 };
 
 /* A change of port p: every listing handle gets an EVENT READ. */
@@ -654,11 +680,11 @@ int xhcid_scheme_start(struct xhc *hc, const struct xhcid_opts *o)
 				*c = '-';
 		snprintf(S.name[1], sizeof(S.name[1]), "%s", RXU_USB_SCHEME);
 	}
-	rc = rxu_scheme_register(&S.s[0], hc->r, S.name[0], NULL, &usb_ops, hc);
+	rc = rxu_scheme_register(&S.s[0], hc->r, S.name[0], &usb_cfg, &usb_ops, hc);
 	if (rc)
 		return rc;
 	if (S.name[1][0] &&
-	    rxu_scheme_register(&S.s[1], hc->r, S.name[1], NULL, &usb_ops, hc))
+	    rxu_scheme_register(&S.s[1], hc->r, S.name[1], &usb_cfg, &usb_ops, hc))
 		S.name[1][0] = 0;	/* another controller serves usb: */
 	if (o->token_file)
 		snprintf(S.token_file, sizeof(S.token_file), "%s", o->token_file);

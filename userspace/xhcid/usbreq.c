@@ -14,6 +14,11 @@
  *                                the OUT data, then for an IN request
  *                                read the data stage: "ok N HEX"
  *   usbreq wait PATH SECS        FILES_UPDATE the fd; "ok" on an EVENT
+ *   usbreq u2u SCHEME PORT TOKEN a u2u ring to SCHEME: with a pool: one
+ *                                line per step of a fixed sequence
+ *                                (bad claims, claim, GET_DESCRIPTOR, bad
+ *                                transfers), "NAME ok [N HEX]" or
+ *                                "NAME error ENAME"
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +28,7 @@
 #include <unistd.h>
 
 #include "rxu.h"
+#include "rxu_usb.h"
 
 static const char *ename(int e)
 {
@@ -67,6 +73,132 @@ static void hex(const uint8_t *b, size_t n)
 		printf("%02x", b[i]);
 }
 
+struct u2u {
+	struct rxu_instance kring, ring;
+	struct rxu_pool pool;
+	uint8_t *buf;
+	uint64_t off;
+	uint64_t seq;
+};
+
+static int64_t u2u_call(struct u2u *u, uint8_t op, uint32_t version,
+			uint64_t fd, uint64_t addr, uint64_t len, uint64_t off)
+{
+	struct rxu_sqe64 sqe;
+	struct rxu_cqe64 cqe;
+	int rc;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = op;
+	sqe.syscall_flags = version;
+	sqe.fd = fd;
+	sqe.addr = addr;
+	sqe.len = len;
+	sqe.offset = off;
+	sqe.user_data = ++u->seq;
+	rc = rxu_queue_sqe(&u->ring, &sqe);
+	while (!rc) {
+		rc = rxu_wait_cqe(&u->ring, &cqe, 10ULL * 1000000000ULL);
+		if (!rc && cqe.user_data == sqe.user_data)
+			return rxu_cqe_result(&cqe);
+	}
+	return rc;
+}
+
+static void step(const char *name, int64_t r, const uint8_t *data)
+{
+	if (r < 0) {
+		printf("%s error %s\n", name, ename((int)-r));
+		return;
+	}
+	printf("%s ok", name);
+	if (data) {
+		printf(" %lld ", (long long)r);
+		hex(data, (size_t)r);
+	}
+	printf("\n");
+}
+
+static int u2u_main(const char *scheme, unsigned int port, const char *tok)
+{
+	struct u2u u;
+	struct rxu_sqe64 sqe;
+	struct rxu_cqe64 cqe;
+	char at[96];
+	uint32_t id = RXU_USB_PORT_ID(port, 0);
+	int rc, pfd;
+
+	memset(&u, 0, sizeof(u));
+	rc = rxu_setup(&u.kring, 8, 8, 0);
+	if (!rc)
+		rc = rxu_instance_open(&u.ring);
+	if (!rc)
+		rc = rxu_instance_create(&u.ring, 16, 16, 0);
+	if (!rc)
+		rc = rxu_instance_map(&u.ring);
+	snprintf(at, sizeof(at), "%s:", scheme);
+	if (!rc)
+		rc = rxu_instance_attach(&u.ring, at);
+	if (rc)
+		return fail(-rc);
+	rxu_prep_dup_param(&sqe, u.ring.fd, RXU_DUP_PARAM_POOL,
+			   sizeof(RXU_DUP_PARAM_POOL) - 1, 9);
+	rc = rxu_queue_sqe(&u.kring, &sqe);
+	do {
+		if (rc)
+			return fail(-rc);
+		rc = rxu_wait_cqe(&u.kring, &cqe, 10ULL * 1000000000ULL);
+	} while (!rc && cqe.user_data != 9);
+	if (rc || rxu_cqe_result(&cqe) < 0)
+		return fail(rc ? -rc : (int)-rxu_cqe_result(&cqe));
+	pfd = (int)rxu_cqe_result(&cqe);
+	rc = rxu_pool_init(&u.pool, pfd);
+	if (!rc)
+		rc = rxu_pool_grow(&u.pool, 8192, &u.off);
+	u.buf = rc ? NULL : rxu_pool_ptr(&u.pool, u.off, 8192);
+	if (!u.buf)
+		return fail(rc ? -rc : EFAULT);
+	step("noop", u2u_call(&u, RXU_OP_NOOP, 0, 0, 0, 0, 0), NULL);
+	step("control-unclaimed", u2u_call(&u, RXU_USB_OP_CONTROL, RXU_USB_VERSION, id,
+					   u.off, 18, RXU_USB_SETUP_U64(0x80, 6, 0x100, 0, 18)), NULL);
+	memset(u.buf, 'x', RXU_USB_TOKEN_LEN);
+	step("claim-wrong-token", u2u_call(&u, RXU_USB_OP_CLAIM, RXU_USB_VERSION, id,
+					   u.off, RXU_USB_TOKEN_LEN, 0), NULL);
+	memcpy(u.buf, tok, RXU_USB_TOKEN_LEN);
+	step("claim-bad-version", u2u_call(&u, RXU_USB_OP_CLAIM, 7, id, u.off,
+					   RXU_USB_TOKEN_LEN, 0), NULL);
+	step("claim-no-such-port", u2u_call(&u, RXU_USB_OP_CLAIM, RXU_USB_VERSION,
+					    RXU_USB_PORT_ID(200, 0), u.off,
+					    RXU_USB_TOKEN_LEN, 0), NULL);
+	step("claim", u2u_call(&u, RXU_USB_OP_CLAIM, RXU_USB_VERSION, id, u.off,
+			       RXU_USB_TOKEN_LEN, 0), NULL);
+	memset(u.buf, 0, 64);
+	step("control", u2u_call(&u, RXU_USB_OP_CONTROL, RXU_USB_VERSION, id, u.off, 18,
+				 RXU_USB_SETUP_U64(0x80, 6, 0x100, 0, 18)), u.buf);
+	step("control-len-mismatch", u2u_call(&u, RXU_USB_OP_CONTROL, RXU_USB_VERSION, id,
+					      u.off, 17, RXU_USB_SETUP_U64(0x80, 6, 0x100, 0, 18)),
+	     NULL);
+	step("control-set-address", u2u_call(&u, RXU_USB_OP_CONTROL, RXU_USB_VERSION, id,
+					     u.off, 0, RXU_USB_SETUP_U64(0, 5, 9, 0, 0)), NULL);
+	step("control-outside-pool", u2u_call(&u, RXU_USB_OP_CONTROL, RXU_USB_VERSION, id,
+					      u.off + (1ULL << 30), 18,
+					      RXU_USB_SETUP_U64(0x80, 6, 0x100, 0, 18)), NULL);
+	step("transfer-no-endpoint", u2u_call(&u, RXU_USB_OP_TRANSFER, RXU_USB_VERSION, id,
+					      u.off, 8, 0x8f), NULL);
+	step("transfer-oversize", u2u_call(&u, RXU_USB_OP_TRANSFER, RXU_USB_VERSION, id,
+					   u.off, RXU_USB_TRANSFER_MAX + 1, 0x81), NULL);
+	step("configure-1", u2u_call(&u, RXU_USB_OP_CONFIGURE, RXU_USB_VERSION, id, 0, 0, 1),
+	     NULL);
+	step("configure-9", u2u_call(&u, RXU_USB_OP_CONFIGURE, RXU_USB_VERSION, id, 0, 0, 9),
+	     NULL);
+	step("clear-halt-no-endpoint", u2u_call(&u, RXU_USB_OP_CLEAR_HALT, RXU_USB_VERSION,
+						id, 0, 0, 0x8f), NULL);
+	rxu_pool_close(&u.pool);
+	rxu_instance_close(&u.ring);
+	rxu_instance_close(&u.kring);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t buf[(1 << 20) + 4096];
@@ -83,6 +215,11 @@ int main(int argc, char **argv)
 	}
 	op = argv[1];
 	path = argv[2];
+	if (!strcmp(op, "u2u")) {
+		if (argc < 5 || strlen(argv[4]) != RXU_USB_TOKEN_LEN)
+			return 2;
+		return u2u_main(path, (unsigned int)strtoul(argv[3], NULL, 0), argv[4]);
+	}
 	rc = rxu_setup(&ring, 8, 8, 0);
 	if (rc)
 		return fail(-rc);

@@ -335,6 +335,30 @@ static void ep_recover(struct xhc *hc, struct xep *ep)
 		start(hc, ep);
 }
 
+int xfer_clear_halt(struct xhc *hc, struct xdev *d, uint8_t addr)
+{
+	struct xep *ep = xdev_ep(d, addr);
+	struct xcmd_result res;
+	int rc;
+
+	if (!ep)
+		return -ENOENT;
+	if (ep->head)
+		return -EBUSY;
+	if (EP_STATE(xctx_ep(&d->out, ep->dci)[0]) == EPS_HALTED) {
+		rc = xcmd_run(hc, 0, 0, TRB_TYPE(TRB_RESET_EP) |
+			      TRB_SLOT(d->slot) | TRB_EP(ep->dci), &res);
+		if (!rc)
+			rc = xcmd_cc_errno(res.cc);
+		if (!rc)
+			rc = set_dequeue(hc, ep);
+		if (rc)
+			return rc;
+	}
+	rc = xfer_control(hc, d, 0x02, 1 /* CLEAR_FEATURE */, 0, addr, NULL, 0);
+	return rc < 0 ? rc : 0;
+}
+
 static int needs_recovery(const struct xep *ep)
 {
 	return ep->type && (ep->halted || ep->stop_pending);

@@ -140,6 +140,9 @@ int xfer_control(struct xhc *hc, struct xdev *d, uint8_t type, uint8_t req,
 void xfer_event(struct xhc *hc, const struct xhci_trb *ev);
 /* Complete everything queued on ep with result (detach: -ENODEV). */
 void xfer_flush(struct xhc *hc, struct xep *ep, int result);
+/* CLEAR_HALT: host side (Reset Endpoint if halted, Set TR Dequeue) and
+ * CLEAR_FEATURE(ENDPOINT_HALT) on the device (top level). */
+int xfer_clear_halt(struct xhc *hc, struct xdev *d, uint8_t addr);
 /* Stall and timeout recovery of endpoints that need it (top level). */
 void xfer_recover(struct xhc *hc);
 /* The earliest transfer deadline, 0: none. */
