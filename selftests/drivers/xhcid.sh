@@ -21,8 +21,8 @@ if [ "${1:-}" = --qemu-args ]; then
 	for i in 1 2; do
 		[ -f "$img$i.img" ] || dd if=/dev/zero of="$img$i.img" bs=1M count=4 2>/dev/null
 	done
-	echo "-bios /usr/share/qemu/qboot.rom -device qemu-xhci,id=ux,addr=0x10 -device usb-kbd,bus=ux.0,port=1" \
-	     "-drive if=none,id=st,format=raw,file=${img}1.img -device usb-storage,bus=ux.0,port=2,drive=st" \
+	echo "-bios /usr/share/qemu/qboot.rom -device qemu-xhci,id=ux,addr=0x10 -device usb-kbd,bus=ux.0,port=1,id=ukbd" \
+	     "-drive if=none,id=st,format=raw,file=${img}1.img -device usb-storage,bus=ux.0,port=2,drive=st,id=ust" \
 	     "-device nec-usb-xhci,id=nx,addr=0x11 -device usb-tablet,bus=nx.0,port=1" \
 	     "-drive if=none,id=st2,format=raw,file=${img}2.img -device usb-storage,bus=nx.0,port=2,drive=st2"
 	exit 0

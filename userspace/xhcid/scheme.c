@@ -92,8 +92,9 @@ static size_t port_line(char *b, size_t size, unsigned int p)
 		return (size_t)snprintf(b, size, "port%u %s %s - - -\n", p,
 					xdev_state_name(d->state),
 					xdev_speed_name(d->speed));
+	/* "-" for a hub too: xhcid does not drive hubs (yet). */
 	if (!spawn_names(p, d->generation, drv, sizeof(drv)))
-		snprintf(drv, sizeof(drv), "%s", d->ddesc[4] == 9 ? "hub" : "-");
+		snprintf(drv, sizeof(drv), "-");
 	return (size_t)snprintf(b, size, "port%u %s %s %02x%02x:%02x%02x %02x/%02x/%02x %s\n",
 				p, xdev_state_name(d->state),
 				xdev_speed_name(d->speed), d->ddesc[9], d->ddesc[8],
