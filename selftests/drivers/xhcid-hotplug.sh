@@ -31,15 +31,7 @@ w=$(mktemp -d /tmp/xhcid-h.XXXXXX)
 bind "$QX" vfio-pci
 "$xhcid" --vfio "$QX" --scheme usbh --token-file "$w/token" >"$w/log" 2>&1 &
 xp=$!
-# wait_log N PATTERN: until the log has N lines matching (60 s)
-wait_log() {
-	i=0
-	while [ $i -lt 300 ] && [ "$(grep -c "$2" "$w/log")" -lt "$1" ]; do
-		sleep 0.2
-		i=$((i + 1))
-	done
-	[ "$(grep -c "$2" "$w/log")" -ge "$1" ]
-}
+wait_log() { wait_grep "$1" "$2" "$w/log"; }
 check "xhcid enumerates the keyboard and the stick" wait_log 2 ' speed, slot '
 tok=$(cat "$w/token")
 "$usbreq" text "usbh:port5/configure?token=$tok" 1 >/dev/null

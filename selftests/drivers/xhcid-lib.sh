@@ -41,6 +41,16 @@ load_module() {
 	ok "redox_uring loaded"
 }
 
+# wait_grep N PATTERN FILE: until FILE has N lines matching PATTERN (60 s)
+wait_grep() {
+	_i=0
+	while [ $_i -lt 300 ] && [ "$(grep -c "$2" "$3")" -lt "$1" ]; do
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	[ "$(grep -c "$2" "$3")" -ge "$1" ]
+}
+
 drv_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
 
 # bind ADDR DRIVER ("" = none): override, unbind, probe.

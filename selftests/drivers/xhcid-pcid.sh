@@ -49,15 +49,7 @@ EOT
 "$pcid" --config "$c/pcid.d" --state-dir "$c" >"$c/out" 2>&1 &
 pp=$!
 
-# wait_for N PATTERN: until PATTERN has N lines in pcid's output (60 s)
-wait_for() {
-	i=0
-	while [ $i -lt 300 ] && [ "$(grep -c "$2" "$c/out")" -lt "$1" ]; do
-		sleep 0.2
-		i=$((i + 1))
-	done
-	[ "$(grep -c "$2" "$c/out")" -ge "$1" ]
-}
+wait_for() { wait_grep "$1" "$2" "$c/out"; }
 check "pcid spawns xhcid for 1033:0194, which serves usbp:" wait_for 1 'serving usbp:'
 check "xhcid got the function through pcid (no VFIO of its own)" \
 	test "$(basename "$(readlink /sys/bus/pci/devices/$NX/driver)")" = vfio-pci

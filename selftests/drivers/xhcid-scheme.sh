@@ -38,18 +38,7 @@ for addr in $QX $NX; do
 	bind "$addr" vfio-pci
 	"$xhcid" --vfio "$addr" --scheme usbt --token-file "$w/token" >"$w/log" 2>&1 &
 	xp=$!
-	i=0
-	while [ $i -lt 200 ] && ! grep -q 'serving usbt:' "$w/log"; do
-		kill -0 $xp 2>/dev/null || break
-		sleep 0.2
-		i=$((i + 1))
-	done
-	# enumeration happens after registration: wait for both devices
-	i=0
-	while [ $i -lt 200 ] && [ "$(grep -c ' speed, slot ' "$w/log")" -lt 2 ]; do
-		sleep 0.2
-		i=$((i + 1))
-	done
+	wait_grep 2 ' speed, slot ' "$w/log"
 	check "$addr: xhcid serves usbt: and enumerated 2 devices" \
 		test "$(grep -c ' speed, slot ' "$w/log")" -eq 2
 	tok=$(cat "$w/token" 2>/dev/null)
