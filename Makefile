@@ -8,6 +8,7 @@
 #   make            module for the running kernel (KDIR) + librxu
 #   make modules    module for every kernel in KVERS, in build/module/<kver>/
 #   make check      every test: host, style, and the QEMU guests (both kernels)
+#   make check-usb  the USB rig's guests only (qemu-xhci and nec-usb-xhci)
 #   make check-debug  the selftests on a KASAN/lockdep/kmemleak/UBSAN kernel
 #                   built from linux-source-6.1 (cached outside the tree; long)
 #   make demo       boot a guest, load the module, run a short ring session
@@ -32,9 +33,9 @@ MODULE_SRCS := Kbuild $(wildcard module/*.c module/*.h) uapi/linux/redox_uring.h
 DEPS := build-essential pkg-config clang sparse kmod cpio xz-utils perl \
 	linux-headers-amd64 linux-image-amd64 \
 	linux-headers-6.12-amd64 linux-image-6.12-amd64 linux-source-6.1 \
-	qemu-system-x86 busybox-static dkms liburing-dev libinih-dev libclang-rt-14-dev
+	qemu-system-x86 python3-minimal busybox-static dkms liburing-dev libinih-dev libclang-rt-14-dev
 
-.PHONY: all default lib guest-bins modules module-% deps check check-debug style demo bench bench-u2u bench-scheme bench-dd \
+.PHONY: all default lib guest-bins modules module-% deps check check-usb check-debug style demo bench bench-u2u bench-scheme bench-dd \
 	print-kvers \
 	dkms-build dkms-install clean
 
@@ -72,6 +73,10 @@ module-%: $(MODULE_SRCS)
 
 check:
 	@selftests/check.sh
+
+# Only the USB rig's guests (both kernels, both xHCI models; see check.sh).
+check-usb:
+	@selftests/check.sh usb
 
 style:
 	@selftests/check.sh style

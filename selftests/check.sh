@@ -3,7 +3,7 @@
 #
 # selftests/check.sh - everything `make check` runs, counted.
 #
-#   selftests/check.sh [all|style|stress|drivers|xhcid]
+#   selftests/check.sh [all|style|stress|drivers|usb|xhcid]
 #
 # Each step is one or more test cases: builds (both compilers, both kernels,
 # W=1 -Werror), the uapi header under gcc and clang -pedantic, checkpatch
@@ -174,55 +174,94 @@ guest_checks() {
 # the VFIO guest cannot work fails with its reason; nothing is skipped
 # silently.  2-3 min per kernel on the 2-core machine (more when loaded).
 driver_scripts="selftests/drivers/edu.sh userspace/pcid/guest-smoke.sh selftests/drivers/pcid.sh"
-# driver_checks [TAG SCRIPTS QEMU_ARGS SECS]: the same for another set of
-# scripts in a guest with more devices (xhcid: its own xHCI controllers).
 driver_checks() {
-	local tag=${1:-drivers} scripts=${2:-$driver_scripts} qargs=${3:-}
-	local secs=${4:-900} k log rc s sec plan got src cmd
-	step "$tag: userspace build" "build-$tag.log" make -C userspace
+	local k
+	step "edud + pcid + bench-irq build" build-drivers.log make -C userspace
 	for k in $(kvers); do
-		log=$out/$tag-$k.log
-		make --no-print-directory -s "module-$k" >/dev/null 2>&1
-		# "# script S" ... "# script S exit N" around each script's output
-		cmd='r=0; for s in '"$scripts"'; do echo "# script $s";'
-		cmd+=' "$s" build/module/'"$k"'/redox_uring.ko; c=$?;'
-		cmd+=' echo "# script $s exit $c"; [ $c -eq 0 ] || r=1; done; exit $r'
-		selftests/vm/run.sh -V -k "$k" -t "$secs" ${qargs:+-q "$qargs"} -- "$cmd" >"$log" 2>&1
-		rc=$?
-		for s in $scripts; do
-			sec=$out/$tag-$(basename "$s" .sh)-$k.log
-			sed -n "\|^# script $s\$|,\|^# script $s exit|p" "$log" >"$sec"
-			count_tap "$s in the VFIO guest ($k)" "$sec"
-			grep -E '# SKIP' "$sec" | sed 's/^/    /'
-			plan=$(sed -nE 's/^1\.\.([0-9]+)$/\1/p' "$sec" | tail -n 1)
-			got=$(grep -cE '^(not )?ok [0-9]+' "$sec")
-			src=$(sed -nE "s|^# script $s exit ([0-9]+)\$|\1|p" "$sec")
-			if [ "${src:-x}" = 0 ] && [ -n "$plan" ] && [ "$plan" -eq "$got" ] &&
-			   [ "$got" -gt 0 ]; then
-				record PASS "$s: complete, $got of plan $plan ($k)"
-			else
-				record FAIL "$s ($k): exit ${src:-none}, plan ${plan:-missing}, $got results (log: ${log#"$top"/})"
-				tail -n 20 "$sec" | sed 's/^/    /'
-			fi
-		done
-		if [ $rc -eq 0 ]; then
-			record PASS "$tag: VFIO guest run and dmesg clean ($k)"
-		else
-			record FAIL "$tag: VFIO guest run and dmesg clean ($k), exit $rc (log: ${log#"$top"/})"
-			tail -n 30 "$log" | sed 's/^/    /'
-		fi
+		guest_scripts "$k" "VFIO guest" "drivers-$k" "$driver_scripts" -V
 	done
 }
 
-# xhcid (userspace/xhcid) on qemu-xhci and nec-usb-xhci with a keyboard,
-# a tablet and two sticks (selftests/drivers/xhcid.sh --qemu-args):
-#   xhcid.sh         bring-up, enumeration, descriptors = Linux's sysfs
-#   xhcid-scheme.sh  usb: paths, EP0 requests, configure, bulk INQUIRY,
-#                    stall recovery, every refusal's error
-#   xhcid-pcid.sh    spawned by pcid, class drivers by rule, SIGKILL restart
-xhcid_scripts="selftests/drivers/xhcid.sh selftests/drivers/xhcid-scheme.sh selftests/drivers/xhcid-pcid.sh"
+# guest_scripts KVER WHAT LOGNAME "SCRIPTS" RUN.SH-OPTIONS...: one guest boot
+# (900 s unless the options say -t)
+# running SCRIPTS in turn, each given the module of KVER.  Counts each
+# script's TAP, one case per script for "exit 0 and plan == results", and
+# one for the boot ("WHAT guest run and dmesg clean").
+guest_scripts() {
+	local k=$1 what=$2 name=$3 scripts=$4 log rc s sec plan got src cmd
+	shift 4
+	log=$out/$name.log
+	make --no-print-directory -s "module-$k" >/dev/null 2>&1
+	# "# script S" ... "# script S exit N" around each script's output
+	cmd='r=0; for s in '"$scripts"'; do echo "# script $s";'
+	cmd+=' "$s" build/module/'"$k"'/redox_uring.ko; c=$?;'
+	cmd+=' echo "# script $s exit $c"; [ $c -eq 0 ] || r=1; done; exit $r'
+	selftests/vm/run.sh -t 900 "$@" -k "$k" -- "$cmd" >"$log" 2>&1
+	rc=$?
+	for s in $scripts; do
+		sec=$out/${name%-"$k"}-$(basename "$s" .sh)-$k.log
+		sed -n "\|^# script $s\$|,\|^# script $s exit|p" "$log" >"$sec"
+		count_tap "$s in the $what ($k)" "$sec"
+		grep -E '# SKIP' "$sec" | sed 's/^/    /'
+		plan=$(sed -nE 's/^1\.\.([0-9]+)$/\1/p' "$sec" | tail -n 1)
+		got=$(grep -cE '^(not )?ok [0-9]+' "$sec")
+		src=$(sed -nE "s|^# script $s exit ([0-9]+)\$|\1|p" "$sec")
+		if [ "${src:-x}" = 0 ] && [ -n "$plan" ] && [ "$plan" -eq "$got" ] &&
+		   [ "$got" -gt 0 ]; then
+			record PASS "$s: complete, $got of plan $plan ($what, $k)"
+		else
+			record FAIL "$s ($what, $k): exit ${src:-none}, plan ${plan:-missing}, $got results (log: ${log#"$top"/})"
+			tail -n 20 "$sec" | sed 's/^/    /'
+		fi
+	done
+	if [ $rc -eq 0 ]; then
+		record PASS "$what run and dmesg clean ($k)"
+	else
+		record FAIL "$what run and dmesg clean ($k), exit $rc (log: ${log#"$top"/})"
+		tail -n 30 "$log" | sed 's/^/    /'
+	fi
+}
+
+# The USB drivers on the USB rig (run.sh -u MODEL: the VFIO guest with MODEL
+# as its xHCI and the std topology: usb-storage "stick" on a USB 3 port,
+# usb-kbd, usb-tablet, a usb-hub with a usb-storage and a usb-mouse behind
+# it; the QEMU monitor reachable from the guest).  One boot per kernel and
+# controller model, running these scripts in turn, counted as driver_checks
+# counts them:
+#   selftests/drivers/usb-rig.sh   the rig itself: Linux's xhci_hcd sees the
+#                                  topology where the table says, the monitor
+#                                  bridge, sendkey/mouse_move reach evdev,
+#                                  device_del/device_add, controller given back
+# 3-6 min per boot on the loaded 2-core machine.
+usb_models="qemu-xhci nec-usb-xhci"
+usb_scripts="selftests/drivers/usb-rig.sh"
+usb_checks() {
+	local k m
+	step "USB drivers build" build-usb.log make -C userspace
+	for k in $(kvers); do
+		for m in $usb_models; do
+			guest_scripts "$k" "USB rig $m" "usb-$m-$k" "$usb_scripts" -u "$m:std"
+		done
+	done
+}
+
+# xhcid (userspace/xhcid) in a VFIO guest of its own, with qemu-xhci and
+# nec-usb-xhci at fixed addresses (usb-kbd and usb-storage, usb-tablet and
+# usb-storage: selftests/drivers/xhcid.sh --qemu-args) and the monitor:
+#   xhcid.sh          bring-up, enumeration, descriptors = Linux's sysfs
+#   xhcid-scheme.sh   usb: paths and u2u ring, EP0 requests, configure,
+#                     bulk INQUIRY, stall recovery, every refusal's error
+#   xhcid-pcid.sh     spawned by pcid, class drivers by rule, SIGKILL restart
+#   xhcid-hotplug.sh  sendkey to the interrupt endpoint, device_del with a
+#                     transfer in flight (ENODEV), device_add
+xhcid_scripts="selftests/drivers/xhcid.sh selftests/drivers/xhcid-scheme.sh selftests/drivers/xhcid-pcid.sh selftests/drivers/xhcid-hotplug.sh"
 xhcid_checks() {
-	driver_checks xhcid "$xhcid_scripts" "$(selftests/drivers/xhcid.sh --qemu-args)" 1800
+	local k
+	step "xhcid build" build-xhcid.log make -C userspace
+	for k in $(kvers); do
+		guest_scripts "$k" "xhcid VFIO guest" "xhcid-$k" "$xhcid_scripts" \
+			-V -Q -t 2400 -q "$(selftests/drivers/xhcid.sh --qemu-args)"
+	done
 }
 
 # The 1,000,000-event two-thread stress of FILES_UPDATE (lost and
@@ -255,7 +294,9 @@ stress)
 	;;
 drivers)
 	driver_checks
-	xhcid_checks
+	;;
+usb)
+	usb_checks
 	;;
 xhcid)
 	xhcid_checks
@@ -273,11 +314,12 @@ all)
 	style_checks
 	guest_checks
 	driver_checks
+	usb_checks
 	xhcid_checks
 	stress_checks
 	;;
 *)
-	echo "usage: $0 [all|style|stress|drivers|xhcid]" >&2
+	echo "usage: $0 [all|style|stress|drivers|usb|xhcid]" >&2
 	exit 2
 	;;
 esac

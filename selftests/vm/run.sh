@@ -56,6 +56,14 @@ read-only, and run CMD as root in the caller's directory. One argument is a
               qemu-xhci, nvme (1 MiB raw drive) and e1000e, and vfio,
               vfio_iommu_type1, vfio_pci loaded before CMD (also
               RXU_VM_VFIO=1)
+  -u MODEL[:TOPO]  USB rig (implies -V and -Q): the xHCI of -V becomes MODEL
+              (qemu-xhci or nec-usb-xhci, id xhci, p2=4 p3=4) with the devices
+              of topology TOPO attached: std (default: stick, kbd, tablet,
+              hub with stick2 and mouse behind it) or none; see selftests/vm/README.md
+              (also RXU_VM_USB)
+  -Q          QEMU monitor for the guest: selftests/vm/qemu-monitor 'CMD' run
+              in the guest sends CMD to this QEMU through a host-side bridge
+              (also RXU_VM_MONITOR=1)
   -p          print the kernel version -k resolves to, and exit (no CMD)
   -h          this help
 
@@ -93,9 +101,11 @@ accel=${RXU_VM_ACCEL:-tcg}
 vfio=${RXU_VM_VFIO:-0}
 custom_image=${RXU_VM_KERNEL:-}
 custom_moddir=${RXU_VM_MODDIR:-}
+usb=${RXU_VM_USB:-}
+monitor=${RXU_VM_MONITOR:-0}
 
 print_kver=0
-while getopts ':k:K:M:t:m:c:q:a:pVh' opt; do
+while getopts ':k:K:M:t:m:c:q:a:u:pQVh' opt; do
 	case $opt in
 	k) kver_req=$OPTARG ;;
 	K) custom_image=$OPTARG ;;
@@ -107,6 +117,8 @@ while getopts ':k:K:M:t:m:c:q:a:pVh' opt; do
 	a) extra_append+=" $OPTARG" ;;
 	p) print_kver=1 ;;
 	V) vfio=1 ;;
+	u) usb=$OPTARG ;;
+	Q) monitor=1 ;;
 	h) usage; exit 0 ;;
 	:) usage >&2; die "option -$OPTARG needs an argument" ;;
 	*) usage >&2; die "unknown option -$OPTARG" ;;
@@ -118,6 +130,25 @@ shift $((OPTIND - 1))
 [[ $timeout_s =~ ^[0-9]+$ && $timeout_s -gt 0 ]] || die "bad timeout: $timeout_s"
 [[ $boot_timeout_s =~ ^[0-9]+$ ]] || die "bad RXU_VM_BOOT_TIMEOUT: $boot_timeout_s"
 [[ $cpus =~ ^[0-9]+$ && $cpus -gt 0 ]] || die "bad CPU count: $cpus"
+[[ $monitor == [01] ]] || die "RXU_VM_MONITOR must be 0 or 1, not '$monitor'"
+usb_model=
+usb_topo=
+if [[ -n $usb ]]; then
+	usb_model=${usb%%:*}
+	usb_topo=std
+	[[ $usb == *:* ]] && usb_topo=${usb#*:}
+	case $usb_model in
+	qemu-xhci | nec-usb-xhci) ;;
+	*) die "-u: the controller is qemu-xhci or nec-usb-xhci, not '$usb_model'" ;;
+	esac
+	case $usb_topo in
+	std | none) ;;
+	*) die "-u: the topology is std or none, not '$usb_topo'" ;;
+	esac
+	# The rig is the VFIO guest with another xHCI, driven from the monitor.
+	vfio=1
+	monitor=1
+fi
 
 if (($# == 1)); then
 	cmd=$1
@@ -422,16 +453,32 @@ esac
 mkdir -p "$VM_DIR/runs"
 rundir=$(mktemp -d "$VM_DIR/runs/$kver.XXXXXX")
 qpid=
+bpid=
+sockdir=
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	if [[ -n $qpid ]] && kill -0 "$qpid" 2>/dev/null; then
 		kill -TERM "$qpid" 2>/dev/null || true
 	fi
+	stop_bridge
+	[[ -z $sockdir || $sockdir == "$rundir" ]] || rm -rf "$sockdir"
 	if [[ ${RXU_VM_KEEP:-0} == 1 ]]; then
 		msg "kept $rundir"
 	else
 		rm -rf "$rundir"
 	fi
+}
+# The monitor bridge ends by itself when QEMU does; this is the backstop.
+stop_bridge() {
+	[[ -n $bpid ]] || return 0
+	local _i
+	for _i in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$bpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -TERM "$bpid" 2>/dev/null || true
+	wait "$bpid" 2>/dev/null || true
+	bpid=
 }
 trap cleanup EXIT
 trap 'msg "interrupted"; exit 130' INT TERM HUP
@@ -458,6 +505,13 @@ trap 'msg "interrupted"; exit 130' INT TERM HUP
 		echo 'modprobe -a vfio vfio_iommu_type1 vfio_pci && [ -c /dev/vfio/vfio ] ||'
 		echo '	{ echo "vm: the VFIO modules did not load" >&2; exit 125; }'
 		echo 'export RXU_VM_VFIO=1'
+	fi
+	if [[ $monitor == 1 ]]; then
+		printf 'export RXU_VM_MONITOR=1 RXU_VM_QEMU_MONITOR=%s\n' "$(shquote "$SELF_DIR/qemu-monitor")"
+	fi
+	if [[ -n $usb_model ]]; then
+		printf 'export RXU_VM_USB=%s RXU_VM_USB_TOPOLOGY=/run/rxu-vm/usb-topology\n' \
+			"$(shquote "$usb_model:$usb_topo")"
 	fi
 	printf 'cd %s || exit 125\n' "$(shquote "$cwd")"
 	printf 'exec /bin/sh -c %s\n' "$(shquote "$cmd")"
@@ -497,27 +551,128 @@ esac
 # with interrupt remapping on, a failed boot-time timer check has no
 # fallback, and 6.12 panicked with "timer doesn't work through
 # Interrupt-remapped IO-APIC".)
+# -u MODEL[:TOPO]: the xHCI of the VFIO guest becomes MODEL, with the
+# topology's devices on fixed ports and ids, so that tests (and the monitor
+# commands they send) can name them. Both models get p2=4 p3=4 (QEMU's
+# defaults, written out) and list their USB 3 ports first: xHCI ports 1-4
+# are USB 3, 5-8 USB 2. QEMU's "port=N" is one connector holding xHCI ports
+# N (USB 3) and 4+N (USB 2): a SuperSpeed device (usb-storage) takes the
+# first, any other the second. usb-hub is a USB 1.1 (full-speed) hub, so
+# what sits behind it is full-speed. Facts for the tests are written to
+# $rundir/usb-topology (the guest's /run/rxu-vm/usb-topology); the table in
+# selftests/vm/README.md says the same.
+#
+# The firmware is qboot, not SeaBIOS: SeaBIOS drives the xHCI and its
+# devices during POST and leaves the controller's structures live at the top
+# of RAM, where QEMU then loads the initramfs. Booted that way, most guests
+# with the std topology failed to insmod their initramfs modules ("Key was
+# rejected by service": the module image was no longer what was signed);
+# qboot touches no USB and boots the same kernel and initramfs.
+usb_rig() {
+	local pcid img
+	usb_qemu=(-bios "$QBOOT")
+	case $usb_model in
+	qemu-xhci) pcid=1b36:000d; xhci_dev=(-device 'qemu-xhci,id=xhci,p2=4,p3=4') ;;
+	nec-usb-xhci)
+		pcid=1033:0194
+		xhci_dev=(-device 'nec-usb-xhci,id=xhci,p2=4,p3=4,superspeed-ports-first=on') ;;
+	esac
+	{
+		echo '# generated by selftests/vm/run.sh -u: the USB rig of this guest'
+		echo '# controller MODEL VENDOR:DEVICE USB3_PORTS USB2_PORTS TOPOLOGY'
+		printf 'controller %s %s 1-4 5-8 %s\n' "$usb_model" "$pcid" "$usb_topo"
+		echo '# image NODE PATH-IN-GUEST SIZE (raw, blockdev node names for device_add drive=)'
+		echo '# device ID DRIVER QEMU_PORT XHCI_ROOT_PORT LINUX_PORT SPEED DEVICE_ADD_ARGS'
+	} >"$rundir/usb-topology"
+	# Three raw images: stick, stick2 (behind the hub) and spare (attached
+	# to nothing, for device_add). -blockdev, not -drive: a -drive is
+	# deleted along with its device by device_del, a blockdev node stays
+	# and can be plugged again. LBA 0 and the last LBA carry a marker.
+	local node size path
+	for node in stick:8M spare:4M stick2:4M; do
+		size=${node#*:}
+		node=${node%%:*}
+		path=$rundir/$node.img
+		if [[ $node == stick && -n ${RXU_VM_USB_STICK:-} ]]; then
+			path=$(readlink -f "$RXU_VM_USB_STICK")
+			[[ -f $path ]] || die "RXU_VM_USB_STICK: no file $RXU_VM_USB_STICK"
+		else
+			truncate -s "$size" "$path"
+			local bytes sectors
+			bytes=$(stat -c %s "$path")
+			sectors=$((bytes / 512))
+			printf 'rxu-vm %s lba 0' "$node" | dd of="$path" conv=notrunc status=none
+			printf 'rxu-vm %s lba %d' "$node" $((sectors - 1)) |
+				dd of="$path" bs=512 seek=$((sectors - 1)) conv=notrunc status=none
+		fi
+		usb_qemu+=(-blockdev "node-name=${node}img,driver=raw,file.driver=file,file.filename=$(qpath "$path")")
+		img=$path
+		[[ $img == "$rundir"/* ]] && img=/run/rxu-vm/${img#"$rundir"/}
+		printf 'image %simg %s %s\n' "$node" "$img" "$(stat -c %s "$path")" >>"$rundir/usb-topology"
+	done
+	[[ $usb_topo == std ]] || return 0
+	local d id drv qport extra args
+	# id driver qemu_port xhci_root_port linux_port speed qemu_args
+	for d in \
+		"stick usb-storage 1 1 2-1 5000 drive=stickimg" \
+		"kbd usb-kbd 2 6 1-2 480 -" \
+		"tablet usb-tablet 3 7 1-3 480 -" \
+		"hub usb-hub 4 8 1-4 12 -" \
+		"stick2 usb-storage 4.1 8 1-4.1 12 drive=stick2img" \
+		"mouse usb-mouse 4.2 8 1-4.2 12 -"; do
+		read -r id drv qport _ _ _ extra <<<"$d"
+		args="$drv,bus=xhci.0,port=$qport,id=$id"
+		[[ $extra == - ]] || args+=",$extra"
+		usb_qemu+=(-device "$args")
+		printf 'device %s %s\n' "${d% *}" "$args" >>"$rundir/usb-topology"
+	done
+}
+
 machine=q35
 vfio_qemu=()
+xhci_dev=(-device qemu-xhci)
+usb_qemu=()
+readonly QBOOT=/usr/share/qemu/qboot.rom
+if [[ -n $usb_model ]]; then
+	[[ -r $QBOOT ]] || die "-u needs $QBOOT (apt-get install qemu-system-data)"
+	usb_rig
+fi
 if [[ $vfio == 1 ]]; then
 	machine=q35,kernel-irqchip=split
 	append+=" intel_iommu=on iommu=pt"
 	truncate -s 1M "$rundir/nvme.img"
 	vfio_qemu=(-device 'intel-iommu,intremap=on,caching-mode=on,aw-bits=48'
 		-device edu
-		-device qemu-xhci
+		"${xhci_dev[@]}"
 		-drive "if=none,id=rxunvme,format=raw,file=$(qpath "$rundir/nvme.img")"
 		-device 'nvme,drive=rxunvme,serial=rxu-nvme-0'
 		-netdev 'user,id=rxunet,restrict=on'
-		-device 'e1000e,netdev=rxunet')
+		-device 'e1000e,netdev=rxunet'
+		"${usb_qemu[@]}")
 elif [[ $vfio != 0 ]]; then
 	die "RXU_VM_VFIO must be 0 or 1, not '$vfio'"
+fi
+
+# -Q: QMP for the bridge and an HMP for people, on unix sockets of this run
+# (in $rundir unless its path is too long for a socket address, 108 bytes).
+monitor_qemu=()
+sockdir=
+if [[ $monitor == 1 ]]; then
+	sockdir=$rundir
+	if ((${#rundir} > 90)); then
+		sockdir=$(mktemp -d "${TMPDIR:-/tmp}/rxu-vm-mon.XXXXXX")
+	fi
+	mkdir "$rundir/monitor"
+	monitor_qemu=(-chardev "socket,id=rxuqmp,path=$(qpath "$sockdir/qmp.sock"),server=on,wait=off"
+		-mon 'chardev=rxuqmp,mode=control'
+		-chardev "socket,id=rxuhmp,path=$(qpath "$sockdir/hmp.sock"),server=on,wait=off"
+		-mon 'chardev=rxuhmp,mode=readline')
 fi
 
 read -r -a user_qemu <<<"$extra_qemu" || true
 qemu=(qemu-system-x86_64 "${accel_args[@]}" -machine "$machine" -m "$mem" -smp "$cpus"
 	-nographic -nodefaults -no-reboot -no-user-config
-	-monitor none
+	-monitor none "${monitor_qemu[@]}"
 	-chardev "file,id=kcon,path=$(qpath "$rundir/console.log")" -serial chardev:kcon
 	-chardev 'stdio,id=out' -serial chardev:out
 	-kernel "$kernel_image" -initrd "$initramfs" -append "$append"
@@ -534,6 +689,13 @@ qemu=(qemu-system-x86_64 "${accel_args[@]}" -machine "$machine" -m "$mem" -smp "
 t0=$(date +%s.%N)
 "${qemu[@]}" </dev/null &
 qpid=$!
+if [[ $monitor == 1 ]]; then
+	python=/usr/bin/python3
+	[[ -x $python ]] || python=python3
+	"$python" "$SELF_DIR/monitor-bridge" "$sockdir/qmp.sock" "$rundir/monitor" "$qpid" \
+		</dev/null 2>>"$rundir/monitor-bridge.log" &
+	bpid=$!
+fi
 
 # Watch the guest: boot limit until the command starts, then the command's
 # limit plus a margin for the guest's own watchdog to collect the dmesg.
@@ -562,6 +724,11 @@ fi
 qrc=0
 wait "$qpid" 2>/dev/null || qrc=$?
 qpid=
+stop_bridge
+if [[ -s $rundir/monitor-bridge.log ]]; then
+	msg "the monitor bridge said:"
+	sed 's/^/  | /' "$rundir/monitor-bridge.log" >&2
+fi
 t1=$(date +%s.%N)
 
 # ---------------------------------------------------------------- verdict
