@@ -8,13 +8,14 @@
 # ratio.
 #
 #   selftests/vm/run.sh -V -k 6.12 -q "$(selftests/drivers/xhcid.sh --qemu-args)" \
-#       -- selftests/drivers/xhcid-bench.sh [N]
+#       -- selftests/drivers/xhcid-bench.sh [redox_uring.ko]
+#
+# RXU_BENCH_N: round trips per run (default 200; five runs each way).
 set -u
 QX=0000:00:10.0
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$(dirname "$0")/xhcid-lib.sh" "${2:-}"
+. "$(dirname "$0")/xhcid-lib.sh"
 bench=$top/build/userspace/xhcid/bench-ctrl
-n=${1:-200}
+n=${RXU_BENCH_N:-200}
 load_module >/dev/null
 linux_view "$QX" /tmp/xb-linux 2 || exit 1
 dev=
