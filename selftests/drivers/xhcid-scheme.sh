@@ -112,15 +112,17 @@ for addr in $QX $NX; do
 		expect "$addr $p/$inep: no token is EACCES" "error EACCES" "$usbreq" open "usbt:$p/$inep"
 		expect "$addr $p/ep0f: no such endpoint is ENOENT" "error ENOENT" \
 			"$usbreq" open "usbt:$p/ep0f?token=$tok"
-		expect "$addr $p/$inep: a read of 1 MiB + 1 is EMSGSIZE" "error EMSGSIZE" \
-			"$usbreq" read "usbt:$p/$inep?token=$tok" 1048577
+		# (A READ of more than 1 MiB cannot be asked through a path: the
+		# module hands it over in data-region chunks; the u2u test below
+		# checks EMSGSIZE for a TRANSFER of 1 MiB + 1.)
 		if [ "$(cat "$h.bDeviceClass")/$(cat "$h.ifclass")" = 00/08 ]; then
 			outep=$(grep 'bulk out' "$w/eps" | cut -d' ' -f1)
 			# Bulk-Only: an IN transfer with no command is stalled.
 			expect "$addr $p/$inep: a bulk IN with no CBW stalls: EPIPE" "error EPIPE" \
 				"$usbreq" read "usbt:$p/$inep?token=$tok" 512
-			check "$addr $p/endpoints: $inep is running again after the stall" \
-				sh -c "'$usbreq' cat 'usbt:$p/endpoints' | grep -q '^$inep bulk in .* running\$'"
+			# Reset Endpoint leaves it Stopped; the next doorbell runs it.
+			check "$addr $p/endpoints: $inep is no longer halted after the stall" \
+				sh -c "'$usbreq' cat 'usbt:$p/endpoints' | grep -qE '^$inep bulk in .* (stopped|running)\$'"
 			# CBW: signature, tag, 36 bytes IN, LUN 0, 6-byte INQUIRY
 			expect "$addr $p/$outep: a Bulk-Only CBW (INQUIRY) is 31 bytes written" "ok 31" \
 				"$usbreq" write "usbt:$p/$outep?token=$tok" \
