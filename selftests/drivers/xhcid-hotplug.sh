@@ -47,6 +47,10 @@ kill $rp 2>/dev/null
 check "sendkey a arrives as an interrupt IN report with usage 0x04 ($(cat "$w/key"))" \
 	grep -qE '^ok 8 0000040000000000$' "$w/key"
 
+# sendkey presses and releases: the release is the next report.
+check "the key release follows as an all-zero report" \
+	sh -c "'$usbreq' read 'usbh:port5/ep81?token=$tok' 8 | grep -qx 'ok 8 0000000000000000'"
+
 # Removal with a read in flight.
 "$usbreq" read "usbh:port5/ep81?token=$tok" 8 >"$w/gone" 2>&1 &
 rp=$!
