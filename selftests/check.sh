@@ -3,7 +3,7 @@
 #
 # selftests/check.sh - everything `make check` runs, counted.
 #
-#   selftests/check.sh [all|style|stress|drivers|usb]
+#   selftests/check.sh [all|style|stress|drivers|usb|xhcid]
 #
 # Each step is one or more test cases: builds (both compilers, both kernels,
 # W=1 -Werror), the uapi header under gcc and clang -pedantic, checkpatch
@@ -187,6 +187,7 @@ driver_checks() {
 }
 
 # guest_scripts KVER WHAT LOGNAME "SCRIPTS" RUN.SH-OPTIONS...: one guest boot
+# (900 s unless the options say -t)
 # running SCRIPTS in turn, each given the module of KVER.  Counts each
 # script's TAP, one case per script for "exit 0 and plan == results", and
 # one for the boot ("WHAT guest run and dmesg clean").
@@ -199,7 +200,7 @@ guest_scripts() {
 	cmd='r=0; for s in '"$scripts"'; do echo "# script $s";'
 	cmd+=' "$s" build/module/'"$k"'/redox_uring.ko; c=$?;'
 	cmd+=' echo "# script $s exit $c"; [ $c -eq 0 ] || r=1; done; exit $r'
-	selftests/vm/run.sh "$@" -k "$k" -t 900 -- "$cmd" >"$log" 2>&1
+	selftests/vm/run.sh -t 900 "$@" -k "$k" -- "$cmd" >"$log" 2>&1
 	rc=$?
 	# 125 before any script started: the boot itself failed (TCG on a
 	# loaded host has oopsed during early boot); one more boot, said aloud.
@@ -260,6 +261,25 @@ usb_checks() {
 	done
 }
 
+# xhcid (userspace/xhcid) in a VFIO guest of its own, with qemu-xhci and
+# nec-usb-xhci at fixed addresses (usb-kbd and usb-storage, usb-tablet and
+# usb-storage: selftests/drivers/xhcid.sh --qemu-args) and the monitor:
+#   xhcid.sh          bring-up, enumeration, descriptors = Linux's sysfs
+#   xhcid-scheme.sh   usb: paths and u2u ring, EP0 requests, configure,
+#                     bulk INQUIRY, stall recovery, every refusal's error
+#   xhcid-pcid.sh     spawned by pcid, class drivers by rule, SIGKILL restart
+#   xhcid-hotplug.sh  sendkey to the interrupt endpoint, device_del with a
+#                     transfer in flight (ENODEV), device_add
+xhcid_scripts="selftests/drivers/xhcid.sh selftests/drivers/xhcid-scheme.sh selftests/drivers/xhcid-pcid.sh selftests/drivers/xhcid-hotplug.sh"
+xhcid_checks() {
+	local k
+	step "xhcid build" build-xhcid.log make -C userspace
+	for k in $(kvers); do
+		guest_scripts "$k" "xhcid VFIO guest" "xhcid-$k" "$xhcid_scripts" \
+			-V -Q -t 2400 -q "$(selftests/drivers/xhcid.sh --qemu-args)"
+	done
+}
+
 # The 1,000,000-event two-thread stress of FILES_UPDATE (lost and
 # duplicated events must be 0).  On one vCPU: cross-vCPU wake-ups cost
 # milliseconds under TCG, which would stretch it to half an hour; the
@@ -294,6 +314,9 @@ drivers)
 usb)
 	usb_checks
 	;;
+xhcid)
+	xhcid_checks
+	;;
 style)
 	style_checks
 	;;
@@ -308,10 +331,11 @@ all)
 	guest_checks
 	driver_checks
 	usb_checks
+	xhcid_checks
 	stress_checks
 	;;
 *)
-	echo "usage: $0 [all|style|stress|drivers|usb]" >&2
+	echo "usage: $0 [all|style|stress|drivers|usb|xhcid]" >&2
 	exit 2
 	;;
 esac

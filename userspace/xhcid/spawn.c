@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: MIT
+/*
+ * spawn.c - class drivers: INI rules (libinih) from the rules directory,
+ * matched against each interface (alternate setting 0) of configuration
+ * 1 of a newly addressed device, or against its vendor/product; one
+ * driver process per matching interface, started with the XHCID_*
+ * environment of rxu_usb.h and the device's token, and sent SIGTERM
+ * when its device goes away.
+ *
+ *	[usbhid]                ; the rule's name
+ *	class = 0x03            ; interface class, subclass, protocol,
+ *	subclass = 0x01         ; device vendor, product: each optional,
+ *	vendor = 0x0627         ; all given must match
+ *	command = usbhidd $SCHEME $PORT $INTERFACE
+ *	configure = yes         ; no: leave the device unconfigured
+ *
+ * Files: every *.conf of the directory, in name order; for each
+ * interface the first matching rule wins.  `command` is split on blanks;
+ * the words $SCHEME $PORT $INTERFACE $VENDOR $PRODUCT are replaced.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "xhcid_spawn.h"
+
+#define MAX_RULES	64
+#define MAX_DRIVERS	128
+#define MAX_ARGS	32
+
+struct rule {
+	char name[32];
+	int cls, sub, proto, vendor, product;	/* -1: any */
+	int configure;
+	char command[256];
+};
+
+struct driver {
+	pid_t pid;
+	unsigned int port;
+	uint64_t gen;
+	int iface;
+	char rule[32];
+};
+
+static struct rule rules[MAX_RULES];
+static unsigned int nrules;
+static struct driver drivers[MAX_DRIVERS];
+
+static int parse_num(const char *v, int *out)
+{
+	char *e;
+	long n = strtol(v, &e, 0);
+
+	if (*v == 0 || *e || n < 0 || n > 0xffff)
+		return 0;
+	*out = (int)n;
+	return 1;
+}
+
+static int on_key(void *user, const char *section, const char *name,
+		  const char *value)
+{
+	struct rule *r;
+
+	(void)user;
+	if (!nrules || strcmp(rules[nrules - 1].name, section)) {
+		if (nrules == MAX_RULES)
+			return 0;
+		r = &rules[nrules++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->name, sizeof(r->name), "%s", section);
+		r->cls = r->sub = r->proto = r->vendor = r->product = -1;
+		r->configure = 1;
+	}
+	r = &rules[nrules - 1];
+	if (!strcmp(name, "class"))
+		return parse_num(value, &r->cls);
+	if (!strcmp(name, "subclass"))
+		return parse_num(value, &r->sub);
+	if (!strcmp(name, "protocol"))
+		return parse_num(value, &r->proto);
+	if (!strcmp(name, "vendor"))
+		return parse_num(value, &r->vendor);
+	if (!strcmp(name, "product"))
+		return parse_num(value, &r->product);
+	if (!strcmp(name, "configure")) {
+		r->configure = strcmp(value, "no") != 0;
+		return 1;
+	}
+	if (!strcmp(name, "command")) {
+		snprintf(r->command, sizeof(r->command), "%s", value);
+		return 1;
+	}
+	return 0;			/* an unknown key is an error */
+}
+
+static int conf_filter(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return n > 5 && !strcmp(e->d_name + n - 5, ".conf");
+}
+
+int spawn_load_rules(const char *dir)
+{
+	struct dirent **list;
+	int n, i, bad = 0;
+
+	nrules = 0;
+	n = scandir(dir, &list, conf_filter, alphasort);
+	if (n < 0)
+		return errno == ENOENT ? 0 : -errno;
+	for (i = 0; i < n; i++) {
+		char path[512];
+		int rc;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
+		rc = ini_parse(path, on_key, NULL);
+		if (rc) {
+			fprintf(stderr, "xhcid: %s: error on line %d\n", path, rc);
+			bad = 1;
+		}
+		free(list[i]);
+	}
+	free(list);
+	return bad ? -EINVAL : (int)nrules;
+}
+
+static int match(const struct rule *r, const uint8_t *dd, const uint8_t *itf)
+{
+	uint16_t vid = (uint16_t)(dd[8] | dd[9] << 8);
+	uint16_t pid = (uint16_t)(dd[10] | dd[11] << 8);
+
+	if (!r->command[0])
+		return 0;
+	if ((r->vendor >= 0 && r->vendor != vid) ||
+	    (r->product >= 0 && r->product != pid))
+		return 0;
+	return (r->cls < 0 || r->cls == itf[5]) && (r->sub < 0 || r->sub == itf[6]) &&
+	       (r->proto < 0 || r->proto == itf[7]);
+}
+
+/* The first rule matching interface descriptor itf, or NULL. */
+static const struct rule *find(const uint8_t *dd, const uint8_t *itf)
+{
+	unsigned int i;
+
+	for (i = 0; i < nrules; i++)
+		if (match(&rules[i], dd, itf))
+			return &rules[i];
+	return NULL;
+}
+
+/* The interfaces (alternate setting 0) of the first configuration. */
+static unsigned int interfaces(const struct xdev *d, const uint8_t **out,
+			       unsigned int max)
+{
+	size_t p, end;
+	unsigned int n = 0;
+
+	if (!d->ncfg)
+		return 0;
+	p = d->cfg_off[0];
+	end = d->ncfg > 1 ? d->cfg_off[1] : d->desc_len;
+	while (p + 2 <= end && d->desc[p] >= 2 && n < max) {
+		const uint8_t *x = d->desc + p;
+
+		if (x[1] == 4 && x[0] >= 9 && x[3] == 0)
+			out[n++] = x;
+		p += x[0];
+	}
+	return n;
+}
+
+static void run(const struct rule *r, const char *scheme, unsigned int port,
+		const struct xdev *d, int iface)
+{
+	char *argv[MAX_ARGS + 1], cmd[256], sport[16], sif[8], sv[8], sp[8];
+	const char *tok;
+	int argc = 0;
+
+	snprintf(sport, sizeof(sport), "port%u", port);
+	snprintf(sif, sizeof(sif), "%d", iface);
+	snprintf(sv, sizeof(sv), "%04x", d->ddesc[8] | d->ddesc[9] << 8);
+	snprintf(sp, sizeof(sp), "%04x", d->ddesc[10] | d->ddesc[11] << 8);
+	snprintf(cmd, sizeof(cmd), "%s", r->command);
+	for (tok = strtok(cmd, " \t"); tok && argc < MAX_ARGS; tok = strtok(NULL, " \t")) {
+		if (!strcmp(tok, "$SCHEME"))
+			tok = scheme;
+		else if (!strcmp(tok, "$PORT"))
+			tok = sport;
+		else if (!strcmp(tok, "$INTERFACE"))
+			tok = sif;
+		else if (!strcmp(tok, "$VENDOR"))
+			tok = sv;
+		else if (!strcmp(tok, "$PRODUCT"))
+			tok = sp;
+		argv[argc++] = (char *)tok;
+	}
+	argv[argc] = NULL;
+	if (!argc)
+		_exit(127);
+	/* A driver does not outlive xhcid, even one killed with SIGKILL. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	signal(SIGCHLD, SIG_DFL);
+	setenv(RXU_USB_ENV_SCHEME, scheme, 1);
+	setenv(RXU_USB_ENV_PORT, sport, 1);
+	setenv(RXU_USB_ENV_INTERFACE, sif, 1);
+	setenv(RXU_USB_ENV_TOKEN, d->token, 1);
+	setenv(RXU_USB_ENV_RULE, r->name, 1);
+	execvp(argv[0], argv);
+	fprintf(stderr, "xhcid: exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+int spawn_device(struct xhc *hc, const char *scheme, unsigned int port,
+		 struct xdev *d)
+{
+	const uint8_t *itf[32];
+	const struct rule *r;
+	unsigned int n, i, k, started = 0;
+	int configured = 0;
+
+	n = interfaces(d, itf, 32);
+	for (i = 0; i < n; i++) {
+		r = find(d->ddesc, itf[i]);
+		if (!r)
+			continue;
+		if (!configured && r->configure && d->ncfg &&
+		    d->state == XDEV_ADDRESSED) {
+			int rc = xdev_configure(hc, d, d->desc[d->cfg_off[0] + 5], -1, 0);
+
+			if (rc) {
+				hc_log(hc, "port%u: configure for %s: %s", port,
+				       r->name, strerror(-rc));
+				return rc;
+			}
+			configured = 1;
+		}
+		for (k = 0; k < MAX_DRIVERS && drivers[k].pid; k++)
+			;
+		if (k == MAX_DRIVERS)
+			return -ENOSPC;
+		drivers[k].pid = fork();
+		if (drivers[k].pid < 0) {
+			drivers[k].pid = 0;
+			return -errno;
+		}
+		if (!drivers[k].pid)
+			run(r, scheme, port, d, itf[i][2]);
+		drivers[k].port = port;
+		drivers[k].gen = d->generation;
+		drivers[k].iface = itf[i][2];
+		snprintf(drivers[k].rule, sizeof(drivers[k].rule), "%s", r->name);
+		hc_log(hc, "port%u interface %u: %s started (pid %d)", port,
+		       itf[i][2], r->name, (int)drivers[k].pid);
+		started++;
+	}
+	return (int)started;
+}
+
+size_t spawn_names(unsigned int port, uint64_t gen, char *buf, size_t size)
+{
+	size_t n = 0;
+	unsigned int k;
+
+	buf[0] = 0;
+	for (k = 0; k < MAX_DRIVERS; k++) {
+		int w;
+
+		if (!drivers[k].pid || drivers[k].port != port || drivers[k].gen != gen)
+			continue;
+		if (n && strstr(buf, drivers[k].rule))
+			continue;
+		w = snprintf(buf + n, size - n, "%s%s", n ? "," : "", drivers[k].rule);
+		if (w < 0 || (size_t)w >= size - n)
+			break;
+		n += (size_t)w;
+	}
+	return n;
+}
+
+void spawn_reap(struct xhc *hc)
+{
+	unsigned int k;
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (k = 0; k < MAX_DRIVERS; k++) {
+			if (drivers[k].pid != pid)
+				continue;
+			hc_log(hc, "port%u: driver %s (pid %d) exited (status %d)",
+			       drivers[k].port, drivers[k].rule, (int)pid,
+			       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+			drivers[k].pid = 0;
+		}
+	}
+	/* Drivers whose device went away. */
+	for (k = 0; k < MAX_DRIVERS; k++) {
+		struct xdev *d;
+
+		if (!drivers[k].pid || !drivers[k].gen)
+			continue;
+		d = drivers[k].port <= hc->max_ports ? hc->port[drivers[k].port].dev : NULL;
+		if (!d || d->generation != drivers[k].gen) {
+			kill(drivers[k].pid, SIGTERM);
+			drivers[k].gen = 0;	/* reaped later */
+		}
+	}
+}
+
+void spawn_stop_all(void)
+{
+	unsigned int k;
+
+	for (k = 0; k < MAX_DRIVERS; k++)
+		if (drivers[k].pid)
+			kill(drivers[k].pid, SIGTERM);
+}
