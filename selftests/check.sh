@@ -163,6 +163,8 @@ guest_checks() {
 # running these scripts in turn:
 #   selftests/drivers/edu.sh       edud on edu, standalone and spawned by pcid
 #   userspace/pcid/guest-smoke.sh  pcid's paths, tokens, u2u ring, restarts
+#   selftests/drivers/usbscsid-nbd.sh  mem: as /dev/nbd0 through rxu-nbd:
+#                                  mkfs, mount, fsck, read-only, provider killed
 #   selftests/drivers/pcid.sh      bad requests and their errors, a second
 #                                  driver refused, a driver killed mid-DMA,
 #                                  config view = sysfs, original drivers back
@@ -173,10 +175,11 @@ guest_checks() {
 # crash) fails loudly instead of passing with fewer cases.  A kernel where
 # the VFIO guest cannot work fails with its reason; nothing is skipped
 # silently.  2-3 min per kernel on the 2-core machine (more when loaded).
-driver_scripts="selftests/drivers/edu.sh userspace/pcid/guest-smoke.sh selftests/drivers/pcid.sh"
+driver_scripts="selftests/drivers/edu.sh userspace/pcid/guest-smoke.sh selftests/drivers/pcid.sh selftests/drivers/usbscsid-nbd.sh"
 driver_checks() {
 	local k log rc s sec plan got src cmd
-	step "edud + pcid + bench-irq build" build-drivers.log make -C userspace
+	step "edud + pcid + bench-irq + rxu-nbd build" build-drivers.log \
+		sh -c "make -C userspace && make -C userspace/tools"
 	for k in $(kvers); do
 		log=$out/drivers-$k.log
 		make --no-print-directory -s "module-$k" >/dev/null 2>&1

@@ -32,6 +32,12 @@
 #include "rxu-nbd.h"
 
 #define RXU_NBD_PIECE		(128u * 1024)	/* bytes per PREAD/PWRITE SQE */
+/*
+ * Pieces in flight at once.  Their sum must stay well inside the scheme
+ * data region (1 MiB by default): a batch larger than the region was
+ * seen to stall the ring for good.
+ */
+#define RXU_NBD_BATCH		4
 #define RXU_NBD_MAX_REQ		(32u * 1024 * 1024)
 #define RXU_NBD_ENTRIES		256
 
@@ -53,19 +59,22 @@ static int64_t ring_call(struct ring_file *f, struct rxu_sqe64 *sqe)
 	return ret ? ret : rxu_cqe_result(&cqe);
 }
 
-/* One request, cut in pieces submitted together; short at the first short. */
+/*
+ * Up to RXU_NBD_BATCH pieces of one request, submitted together: the
+ * bytes moved (short at the first short piece) or -errno.
+ */
 static int64_t ring_io(struct ring_file *f, int write, void *buf,
 		       uint64_t len, uint64_t off)
 {
 	uint64_t pieces = (len + RXU_NBD_PIECE - 1) / RXU_NBD_PIECE, i;
-	int64_t results[RXU_NBD_ENTRIES];
+	int64_t results[RXU_NBD_BATCH];
 	int64_t total = 0;
 	struct rxu_sqe64 sqe;
 	struct rxu_cqe64 cqe;
 	int ret;
 
-	if (pieces > RXU_NBD_ENTRIES)
-		pieces = RXU_NBD_ENTRIES;
+	if (pieces > RXU_NBD_BATCH)
+		pieces = RXU_NBD_BATCH;
 	for (i = 0; i < pieces; i++)
 		results[i] = -EIO;	/* a piece without an answer */
 	for (i = 0; i < pieces; i++) {
