@@ -106,6 +106,10 @@ host_checks() {
 		sh -c "make -C userspace && make -C userspace/tools"
 	step "librxu build (clang)" build-lib-clang.log \
 		make -C userspace BUILD="$top/build/userspace-clang" CC=clang
+	# The example provider is built above and run in the guest
+	# (hellod.sh); its copy in the docs must be the file itself.
+	step "docs/providers.md quotes userspace/examples/hellod.c verbatim" \
+		docs-hellod.log userspace/examples/check-docs.sh
 	# libFuzzer on the ring and pool code, 10 s per target (the corpus
 	# in build/userspace/fuzz grows from run to run).  Its runtime is in
 	# libclang-rt-14-dev, which clang only recommends: without it, say so.

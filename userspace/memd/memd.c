@@ -22,13 +22,15 @@
  * OPEN and DUP is followed by an EVENT CQE READ|WRITE for the new handle.
  * Unknown opcodes get -ENOSYS, RECV_IORING (u2u) -EOPNOTSUPP.  Data moves
  * through the data region: an SQE's addr is an offset in it, and
- * [addr, addr + len) must lie inside it, else -EFAULT.
+ * [addr, addr + len) must lie inside it, else -EFAULT.  Handles,
+ * positions, those checks and the answers are librxu's provider
+ * framework (rxu_scheme.h); memd only says what its files are.
  *
  * Without -f memd goes to the background once the scheme is registered;
  * either way "memd: serving NAME:" on stdout says it is ready.
  *
  * The loop is librxu's reactor: the primary ring is a kernel ring, the
- * provider ring a producer ring watched through it (one blocking ENTER
+ * provider ring (rxu_scheme_register) a producer ring watched through it (one blocking ENTER
  * waits for both), and SIGTERM/SIGINT arrive through a signalfd watched
  * by a FILES_UPDATE on the primary, so that a signal can never slip in
  * between a check and the ENTER.
@@ -47,13 +49,10 @@
 #include <unistd.h>
 
 #include "rxu.h"
+#include "rxu_scheme.h"
 
-#define DATA_SIZE_PARAM	"/sys/module/redox_uring/parameters/scheme_data_size"
 #define NAME_MAX_LEN	64
 #define FILE_NAME_MAX	255
-#define PROVIDER_ENTRIES 128
-#define PROVIDER_BOUND	64
-#define BLKSIZE		4096
 
 struct mfile {
 	char *name;			/* NULL for the device */
@@ -62,20 +61,10 @@ struct mfile {
 	uint64_t ino;
 };
 
-struct handle {
-	struct mfile *f;		/* NULL: a free handle */
-	uint64_t pos;
-	int accmode;			/* O_RDONLY, O_WRONLY, O_RDWR */
-	int append;
-};
-
 struct memd {
 	struct rxu_reactor *r;
-	int ring;
+	struct rxu_scheme *scheme;
 	int failed;			/* the loop stopped for an error */
-
-	unsigned char *region;		/* the scheme data region */
-	uint64_t region_size;
 
 	struct mfile device;
 	struct mfile **files;
@@ -83,14 +72,11 @@ struct memd {
 	uint64_t limit, used;		/* bytes of regular files */
 	uint64_t next_ino;
 
-	struct handle *handles;
-	size_t nhandles;
-
 	int sigfd;
 };
 
 /* ------------------------------------------------------------------ */
-/* Files and handles                                                   */
+/* Files                                                               */
 /* ------------------------------------------------------------------ */
 
 static struct mfile *file_find(struct memd *m, const char *name, size_t len)
@@ -157,58 +143,29 @@ static int file_resize(struct memd *m, struct mfile *f, uint64_t size)
 	return 0;
 }
 
-static int64_t handle_new(struct memd *m, struct mfile *f, uint64_t pos,
-			  int accmode, int append)
-{
-	struct handle *n;
-	size_t i;
-
-	for (i = 0; i < m->nhandles; i++)
-		if (!m->handles[i].f)
-			break;
-	if (i == m->nhandles) {
-		if (m->nhandles >= INT32_MAX)
-			return -EMFILE;
-		n = realloc(m->handles, (m->nhandles + 1) * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		m->handles = n;
-		m->nhandles++;
-	}
-	m->handles[i] = (struct handle){
-		.f = f, .pos = pos, .accmode = accmode, .append = append,
-	};
-	return (int64_t)i;
-}
-
-static struct handle *handle_get(struct memd *m, uint64_t fd)
-{
-	if (fd >= m->nhandles || !m->handles[fd].f)
-		return NULL;
-	return &m->handles[fd];
-}
-
 /* ------------------------------------------------------------------ */
-/* Opcodes                                                             */
+/* The scheme's callbacks (librxu keeps handles and positions)         */
 /* ------------------------------------------------------------------ */
 
-/* [addr, addr + len) of the data region, or NULL. */
-static void *region(struct memd *m, const struct rxu_sqe64 *sqe)
+static struct memd *req_memd(const struct rxu_scheme_req *req)
 {
-	return rxu_region_ptr(m->region, m->region_size, sqe->addr, sqe->len);
+	return rxu_scheme_priv(req->conn->scheme);
 }
 
-static int64_t op_open(struct memd *m, const struct rxu_sqe64 *sqe)
+static int accmode(const struct rxu_scheme_handle *h)
 {
-	const char *path = region(m, sqe);
-	uint64_t flags = sqe->offset;
-	size_t len = (size_t)sqe->len;
-	int accmode = (int)(flags & O_ACCMODE);
+	return (int)(h->flags & O_ACCMODE);
+}
+
+static int64_t m_open(struct rxu_scheme_req *req, struct rxu_scheme_handle *h,
+		      const char *path, size_t len, uint64_t flags,
+		      uint32_t mode)
+{
+	struct memd *m = req_memd(req);
 	struct mfile *f;
 
-	if (!path)
-		return -EFAULT;
-	if (flags > UINT32_MAX || accmode == O_ACCMODE)
+	(void)mode;
+	if (flags > UINT32_MAX || (flags & O_ACCMODE) == O_ACCMODE)
 		return -EINVAL;
 	if (flags & O_DIRECTORY)
 		return -ENOTDIR;
@@ -219,8 +176,9 @@ static int64_t op_open(struct memd *m, const struct rxu_sqe64 *sqe)
 	if (memchr(path, '\0', len))
 		return -EINVAL;
 	if (!len) {				/* the device */
-		f = &m->device;
-		return handle_new(m, f, 0, accmode, 0);
+		h->priv = &m->device;
+		h->flags &= ~(uint64_t)O_APPEND;
+		return 0;
 	}
 	if (len > FILE_NAME_MAX)
 		return -ENAMETOOLONG;
@@ -237,35 +195,32 @@ static int64_t op_open(struct memd *m, const struct rxu_sqe64 *sqe)
 		if (!f)
 			return -ENOMEM;
 	}
-	if ((flags & O_TRUNC) && accmode != O_RDONLY)
+	if ((flags & O_TRUNC) && accmode(h) != O_RDONLY)
 		file_resize(m, f, 0);		/* shrinking cannot fail */
-	return handle_new(m, f, 0, accmode, (flags & O_APPEND) != 0);
+	h->priv = f;
+	return 0;
 }
 
-static int64_t do_read(struct handle *h, void *buf, uint64_t len,
-		       uint64_t pos)
+static int64_t m_read(struct rxu_scheme_req *req, struct rxu_scheme_handle *h,
+		      void *buf, uint64_t len, uint64_t off)
 {
-	const struct mfile *f = h->f;
-	uint64_t n;
+	const struct mfile *f = h->priv;
 
-	if (h->accmode == O_WRONLY)
+	(void)req;
+	if (accmode(h) == O_WRONLY)
 		return -EBADF;
-	if (pos >= f->size)
-		return 0;
-	n = f->size - pos < len ? f->size - pos : len;
-	if (n > INT64_MAX)
-		n = INT64_MAX;
-	memcpy(buf, f->data + pos, (size_t)n);
-	return (int64_t)n;
+	return rxu_scheme_copy_out(buf, len, off, f->data, f->size);
 }
 
-static int64_t do_write(struct memd *m, struct handle *h, const void *buf,
-			uint64_t len, uint64_t pos)
+static int64_t m_write(struct rxu_scheme_req *req,
+		       struct rxu_scheme_handle *h, const void *buf,
+		       uint64_t len, uint64_t pos)
 {
-	struct mfile *f = h->f;
+	struct memd *m = req_memd(req);
+	struct mfile *f = h->priv;
 	uint64_t n = len;
 
-	if (h->accmode == O_RDONLY)
+	if (accmode(h) == O_RDONLY)
 		return -EBADF;
 	if (!len)
 		return 0;
@@ -289,175 +244,66 @@ static int64_t do_write(struct memd *m, struct handle *h, const void *buf,
 	return (int64_t)n;
 }
 
-static int64_t op_rw(struct memd *m, const struct rxu_sqe64 *sqe)
+static int64_t m_size(struct rxu_scheme_handle *h)
 {
-	struct handle *h = handle_get(m, sqe->fd);
-	int positional = sqe->opcode == RXU_OP_PREAD ||
-			 sqe->opcode == RXU_OP_PWRITE;
-	int write = sqe->opcode == RXU_OP_WRITE ||
-		    sqe->opcode == RXU_OP_PWRITE;
-	void *buf;
-	uint64_t pos;
-	int64_t n;
+	const struct mfile *f = h->priv;
 
-	if (!h)
-		return -EBADF;
-	buf = region(m, sqe);
-	if (!buf)
-		return -EFAULT;
-	if (positional) {
-		if ((int64_t)sqe->offset < 0)
-			return -EINVAL;
-		pos = sqe->offset;
-	} else {
-		pos = write && h->append ? h->f->size : h->pos;
-	}
-	n = write ? do_write(m, h, buf, sqe->len, pos)
-		  : do_read(h, buf, sqe->len, pos);
-	if (n > 0 && !positional)
-		h->pos = pos + (uint64_t)n;
-	return n;
+	return (int64_t)f->size;
 }
 
-static int64_t op_seek(struct memd *m, const struct rxu_sqe64 *sqe)
+static int64_t m_fstat(struct rxu_scheme_req *req,
+		       struct rxu_scheme_handle *h, struct stat *st)
 {
-	struct handle *h = handle_get(m, sqe->fd);
-	int64_t pos;
+	const struct mfile *f = h->priv;
 
-	if (!h)
-		return -EBADF;
-	pos = rxu_seek_position(h->pos, h->f->size, sqe->syscall_flags,
-				(int64_t)sqe->offset);
-	if (pos >= 0)
-		h->pos = (uint64_t)pos;
-	return pos;
-}
-
-static int64_t op_fstat(struct memd *m, const struct rxu_sqe64 *sqe)
-{
-	struct handle *h = handle_get(m, sqe->fd);
-	struct stat st;
-	void *buf;
-
-	if (!h)
-		return -EBADF;
-	if (sqe->len < sizeof(st))
-		return -EINVAL;
-	buf = region(m, sqe);
-	if (!buf)
-		return -EFAULT;
-	memset(&st, 0, sizeof(st));
-	st.st_dev = 0;
-	st.st_ino = (ino_t)h->f->ino;
-	st.st_mode = S_IFREG | 0644;
-	st.st_nlink = 1;
-	st.st_uid = getuid();
-	st.st_gid = getgid();
-	st.st_size = (off_t)h->f->size;
-	st.st_blksize = BLKSIZE;
-	st.st_blocks = (blkcnt_t)((h->f->size + 511) / 512);
-	memcpy(buf, &st, sizeof(st));
+	(void)req;
+	st->st_ino = (ino_t)f->ino;
 	return 0;
 }
 
-static int64_t op_ftruncate(struct memd *m, const struct rxu_sqe64 *sqe)
+static int64_t m_ftruncate(struct rxu_scheme_req *req,
+			   struct rxu_scheme_handle *h, uint64_t length)
 {
-	struct handle *h = handle_get(m, sqe->fd);
+	struct memd *m = req_memd(req);
 
-	if (!h)
-		return -EBADF;
-	if (h->accmode == O_RDONLY || h->f == &m->device ||
-	    (int64_t)sqe->offset < 0)
+	if (accmode(h) == O_RDONLY || h->priv == &m->device ||
+	    (int64_t)length < 0)
 		return -EINVAL;
-	return file_resize(m, h->f, sqe->offset);
+	return file_resize(m, h->priv, length);
 }
 
-static int64_t op_dup(struct memd *m, const struct rxu_sqe64 *sqe)
+static int64_t m_dup(struct rxu_scheme_req *req, struct rxu_scheme_handle *old,
+		     struct rxu_scheme_handle *nh, const void *param,
+		     size_t len)
 {
-	struct handle *h = handle_get(m, sqe->fd);
-
-	if (!h)
-		return -EBADF;
-	if (sqe->syscall_flags & RXU_DUP_PARAM) {
-		if (!region(m, sqe))
-			return -EFAULT;
-		if (sqe->len)
-			return -EINVAL;		/* memd takes no parameter */
-	}
-	return handle_new(m, h->f, h->pos, h->accmode, h->append);
-}
-
-static int64_t op_close(struct memd *m, const struct rxu_sqe64 *sqe)
-{
-	struct handle *h = handle_get(m, sqe->fd);
-
-	if (!h)
-		return -EBADF;
-	h->f = NULL;
+	(void)req;
+	(void)param;
+	if (len)
+		return -EINVAL;			/* memd takes no parameter */
+	nh->priv = old->priv;
 	return 0;
 }
 
-static int64_t serve(struct memd *m, const struct rxu_sqe64 *sqe)
+static void m_disconnect(struct rxu_scheme_conn *c)
 {
-	switch (sqe->opcode) {
-	case RXU_OP_OPEN:
-		return op_open(m, sqe);
-	case RXU_OP_READ:
-	case RXU_OP_PREAD:
-	case RXU_OP_WRITE:
-	case RXU_OP_PWRITE:
-		return op_rw(m, sqe);
-	case RXU_OP_SEEK:
-		return op_seek(m, sqe);
-	case RXU_OP_FSTAT:
-		return op_fstat(m, sqe);
-	case RXU_OP_FSYNC:
-		return handle_get(m, sqe->fd) ? 0 : -EBADF;
-	case RXU_OP_FTRUNCATE:
-		return op_ftruncate(m, sqe);
-	case RXU_OP_DUP:
-		return op_dup(m, sqe);
-	case RXU_OP_CLOSE:
-		return op_close(m, sqe);
-	case RXU_OP_RECV_IORING:
-		return -EOPNOTSUPP;
-	default:
-		return -ENOSYS;
-	}
+	struct memd *m = rxu_scheme_priv(c->scheme);
+
+	fprintf(stderr, "memd: the scheme's ring went away\n");
+	m->failed = 1;
+	rxu_reactor_stop(m->r);
 }
 
-/* The provider ring's SQEs, one at a time; answered at once. */
-static void on_sqe(struct rxu_reactor *r, int ring,
-		   const struct rxu_sqe64 *sqe, void *ctx)
-{
-	struct memd *m = ctx;
-	int64_t res;
-	int ret;
-
-	if (!sqe) {
-		fprintf(stderr, "memd: the scheme's ring went away\n");
-		m->failed = 1;
-		rxu_reactor_stop(r);
-		return;
-	}
-	res = serve(m, sqe);
-	ret = rxu_reactor_respond(r, ring, sqe->user_data, res);
-	/* Files are always ready: say so once the handle exists. */
-	if (!ret && res >= 0 &&
-	    (sqe->opcode == RXU_OP_OPEN || sqe->opcode == RXU_OP_DUP)) {
-		const struct rxu_cqe64 ev = {
-			.user_data = (uint64_t)res,
-			.flags = RXU_CQE_EVENT |
-				 (uint64_t)(RXU_EVENT_READ | RXU_EVENT_WRITE)
-				 << RXU_CQE_EVENT_SHIFT,
-		};
-
-		ret = rxu_reactor_post(r, ring, &ev);
-	}
-	if (ret)
-		fprintf(stderr, "memd: cannot answer opcode %u: %s\n",
-			sqe->opcode, strerror(-ret));
-}
+/* Files live until memd exits: close, fsync and readiness are defaults. */
+static const struct rxu_scheme_ops memd_ops = {
+	.open = m_open,
+	.read = m_read,
+	.write = m_write,
+	.size = m_size,
+	.fstat = m_fstat,
+	.ftruncate = m_ftruncate,
+	.dup = m_dup,
+	.disconnect = m_disconnect,
+};
 
 /* The signalfd's watch: SIGTERM or SIGINT ends the loop. */
 static void on_signal(struct rxu_reactor *r, const struct rxu_cqe64 *cqe,
@@ -481,19 +327,6 @@ static void on_signal(struct rxu_reactor *r, const struct rxu_cqe64 *cqe,
 /* ------------------------------------------------------------------ */
 /* Setup                                                               */
 /* ------------------------------------------------------------------ */
-
-static uint64_t data_region_size(void)
-{
-	unsigned long long v = 0;
-	FILE *fp = fopen(DATA_SIZE_PARAM, "re");
-
-	if (fp) {
-		if (fscanf(fp, "%llu", &v) != 1)
-			v = 0;
-		fclose(fp);
-	}
-	return v ? v : 1024 * 1024;	/* the module's default */
-}
 
 static int fail(const char *what, int err)
 {
@@ -538,9 +371,8 @@ int main(int argc, char **argv)
 	const char *name = "mem";
 	unsigned long long size_mb = 16;
 	int foreground = 0, ready_fd = -1, opt, ret, status = 1;
-	struct rxu_instance prim, prov;
+	struct rxu_instance prim;
 	struct memd m;
-	char attach[NAME_MAX_LEN + 2];
 	struct rxu_sqe64 sqe;
 	sigset_t sigs;
 	size_t i;
@@ -582,7 +414,6 @@ int main(int argc, char **argv)
 	m.device.ino = 1;
 	m.device.size = m.device.cap = m.limit;
 	rxu_instance_from_fd(&prim, -1);
-	rxu_instance_from_fd(&prov, -1);
 
 	if (!foreground) {
 		ret = daemonize(&ready_fd);
@@ -615,44 +446,19 @@ int main(int argc, char **argv)
 		fail(RXU_DEVICE_PATH, ret);
 		goto out;
 	}
-	ret = rxu_instance_open(&prov);
-	if (!ret)
-		ret = rxu_instance_create(&prov, PROVIDER_ENTRIES,
-					  PROVIDER_ENTRIES, 0);
-	if (!ret)
-		ret = rxu_instance_map(&prov);
+	ret = rxu_reactor_create(&m.r, &prim, 512);
 	if (ret) {
-		fail("provider ring", ret);
+		fail("reactor", ret);
 		goto out;
 	}
-	snprintf(attach, sizeof(attach), ":%s", name);
-	ret = rxu_instance_attach(&prov, attach);
+	ret = rxu_scheme_register(&m.scheme, m.r, name, NULL, &memd_ops, &m);
 	if (ret) {
-		fprintf(stderr, "memd: register %s: %s\n", attach,
+		fprintf(stderr, "memd: register :%s: %s\n", name,
 			strerror(-ret));
 		goto out;
 	}
-	m.region_size = data_region_size();
-	m.region = mmap(NULL, (size_t)m.region_size, PROT_READ | PROT_WRITE,
-			MAP_SHARED, prov.fd, (off_t)RXU_OFF_SCHEME_DATA);
-	if (m.region == MAP_FAILED) {
-		m.region = NULL;
-		fail("data region", -errno);
-		goto out;
-	}
-
-	ret = rxu_reactor_create(&m.r, &prim, 512);
-	if (!ret) {
-		ret = rxu_reactor_add_producer(m.r, &prov, PROVIDER_BOUND,
-					       on_sqe, &m);
-		m.ring = ret;
-		ret = ret < 0 ? ret : 0;
-	}
-	if (!ret) {
-		rxu_prep_files_update(&sqe, m.sigfd, RXU_EVENT_READ, 1, 0);
-		ret = rxu_submit(m.r, RXU_RING_PRIMARY, &sqe, on_signal, &m,
-				 NULL);
-	}
+	rxu_prep_files_update(&sqe, m.sigfd, RXU_EVENT_READ, 1, 0);
+	ret = rxu_submit(m.r, RXU_RING_PRIMARY, &sqe, on_signal, &m, NULL);
 	if (ret) {
 		fail("reactor", ret);
 		goto out;
@@ -681,10 +487,8 @@ int main(int argc, char **argv)
 		status = 0;
 
 out:
+	rxu_scheme_destroy(m.scheme);
 	rxu_reactor_destroy(m.r);
-	if (m.region)
-		munmap(m.region, (size_t)m.region_size);
-	rxu_instance_close(&prov);
 	rxu_instance_close(&prim);
 	if (m.sigfd >= 0)
 		close(m.sigfd);
@@ -696,7 +500,6 @@ out:
 		free(m.files[i]);
 	}
 	free(m.files);
-	free(m.handles);
 	if (ready_fd >= 0)
 		close(ready_fd);
 	return status;

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -24,10 +23,8 @@
 #include "rxu.h"
 #include "pcid.h"
 
-#define DATA_SIZE_PARAM	"/sys/module/redox_uring/parameters/scheme_data_size"
 #define DEFAULT_CONFIG	"/etc/pcid.d"
 #define DEFAULT_STATE	"/run/pcid"
-#define PROVIDER_ENTRIES 128
 
 static const char usage_text[] =
 "NAME\n"
@@ -446,19 +443,6 @@ static void on_timer(struct rxu_reactor *r, const struct rxu_cqe64 *cqe,
 	pcid_arm_timer(p);
 }
 
-static uint64_t data_region_size(void)
-{
-	unsigned long long v = 0;
-	FILE *fp = fopen(DATA_SIZE_PARAM, "re");
-
-	if (fp) {
-		if (fscanf(fp, "%llu", &v) != 1)
-			v = 0;
-		fclose(fp);
-	}
-	return v ? v : 1024 * 1024;
-}
-
 static int check_name(const char *name)
 {
 	return *name && strlen(name) <= 64 && !strpbrk(name, ":/");
@@ -480,10 +464,10 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = DEFAULT_CONFIG, *err;
-	struct rxu_instance prim, prov;
+	struct rxu_instance prim;
 	struct pcid p;
 	struct loop l;
-	char path[PATH_MAX], attach[80], buf[64];
+	char path[PATH_MAX], buf[64];
 	int opt, list = 0, release = 0, ret, status = 1;
 	struct rxu_sqe64 sqe;
 	sigset_t sigs;
@@ -566,7 +550,6 @@ int main(int argc, char **argv)
 	l.p = &p;
 	l.sigfd = -1;
 	rxu_instance_from_fd(&prim, -1);
-	rxu_instance_from_fd(&prov, -1);
 
 	/* one pcid per name */
 	if (mkdir(p.state_dir, 0700) && errno != EEXIST) {
@@ -600,26 +583,15 @@ int main(int argc, char **argv)
 		pcid_log("%s: %s", RXU_DEVICE_PATH, strerror(-ret));
 		goto out_early;
 	}
-	ret = rxu_instance_open(&prov);
-	if (!ret)
-		ret = rxu_instance_create(&prov, PROVIDER_ENTRIES,
-					  PROVIDER_ENTRIES, 0);
-	if (!ret)
-		ret = rxu_instance_map(&prov);
-	if (!ret) {
-		snprintf(attach, sizeof(attach), ":%s", p.scheme);
-		ret = rxu_instance_attach(&prov, attach);
-	}
+	ret = rxu_reactor_create(&p.r, &prim, 1024);
 	if (ret) {
-		pcid_log("register :%s: %s", p.scheme, strerror(-ret));
+		pcid_log("reactor: %s", strerror(-ret));
 		goto out_early;
 	}
-	p.region_size = data_region_size();
-	p.region = mmap(NULL, (size_t)p.region_size, PROT_READ | PROT_WRITE,
-			MAP_SHARED, prov.fd, (off_t)RXU_OFF_SCHEME_DATA);
-	if (p.region == MAP_FAILED) {
-		p.region = NULL;
-		pcid_log("data region: %s", strerror(errno));
+	p.prim = &prim;
+	ret = scheme_start(&p);
+	if (ret) {
+		pcid_log("register :%s: %s", p.scheme, strerror(-ret));
 		goto out_early;
 	}
 
@@ -638,15 +610,8 @@ int main(int argc, char **argv)
 
 	fns_setup(&p);
 
-	ret = rxu_reactor_create(&p.r, &prim, 1024);
-	p.prim = &prim;
-	if (!ret)
-		ret = scheme_start(&p, &prov);
-	if (!ret) {
-		rxu_prep_files_update(&sqe, l.sigfd, RXU_EVENT_READ, 1, 0);
-		ret = rxu_submit(p.r, RXU_RING_PRIMARY, &sqe, on_signal, &l,
-				 NULL);
-	}
+	rxu_prep_files_update(&sqe, l.sigfd, RXU_EVENT_READ, 1, 0);
+	ret = rxu_submit(p.r, RXU_RING_PRIMARY, &sqe, on_signal, &l, NULL);
 	if (!ret) {
 		rxu_prep_files_update(&sqe, p.timer_fd, RXU_EVENT_READ, 1, 0);
 		ret = rxu_submit(p.r, RXU_RING_PRIMARY, &sqe, on_timer, &p,
@@ -671,7 +636,6 @@ int main(int argc, char **argv)
 
 	while (!l.stop && !p.failed) {
 		ret = rxu_reactor_run_once(p.r, 0, 0);
-		scheme_reap_conns(&p);
 		if (ret < 0 && ret != -EINTR && ret != -ETIME) {
 			pcid_log("loop: %s", strerror(-ret));
 			p.failed = 1;
@@ -688,9 +652,8 @@ out:
 	fns_teardown(&p);
 	remove_state(&p);
 out_early:
-	if (p.region)
-		munmap(p.region, (size_t)p.region_size);
-	rxu_instance_close(&prov);
+	scheme_stop(&p);
+	rxu_reactor_destroy(p.r);
 	rxu_instance_close(&prim);
 	if (l.sigfd >= 0)
 		close(l.sigfd);

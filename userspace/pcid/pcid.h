@@ -99,6 +99,7 @@ enum fn_state { FN_UNMATCHED, FN_BOUND, FN_RUNNING, FN_FAILED };
 
 struct group;
 struct conn;
+struct rxu_scheme;
 
 struct pci_fn {
 	uint32_t addr;
@@ -211,13 +212,8 @@ struct pcid {
 	/* scheme.c */
 	struct rxu_reactor *r;
 	struct rxu_instance *prim;
-	int ring;			/* the provider ring */
-	int provider_fd;		/* its instance fd (RXU_IOC_RECV) */
-	unsigned char *region;
-	uint64_t region_size;
-	struct handle *handles;
-	size_t nhandles;
-	struct conn *conns;
+	struct rxu_scheme *srv;		/* pci: on librxu's provider framework */
+	int stopping;			/* scheme_stop(): claims end quietly */
 	int failed;
 	int timer_fd;
 };
@@ -230,10 +226,9 @@ void fn_driver_gone(struct pcid *p, struct pci_fn *f, int process_died);
 /* Write the state file (addresses and original drivers). */
 void state_save(struct pcid *p);
 
-int scheme_start(struct pcid *p, struct rxu_instance *prov);
+/* Register the scheme p->scheme on p->r and serve it. */
+int scheme_start(struct pcid *p);
 void scheme_stop(struct pcid *p);
-/* Free the u2u connections that died during the last loop turn. */
-void scheme_reap_conns(struct pcid *p);
 /* The function's claim is dropped (driver died). */
 void scheme_drop_owner(struct pcid *p, struct pci_fn *f);
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The pci: scheme on librxu's reactor: k2u paths (listing, config, bars,
- * and the fds handed out with PASS_FD) and u2u connections carrying the
- * pcid opcodes.  The protocol is userspace/include/rxu_pci.h.
+ * The pci: scheme on librxu's provider framework (rxu_scheme.h): k2u
+ * paths (listing, config, bars, and the fds handed out with PASS_FD) and
+ * u2u connections carrying the pcid opcodes.  librxu keeps the handles,
+ * their positions and the rings; this file says what the paths and
+ * opcodes mean.  The protocol is userspace/include/rxu_pci.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,33 +16,30 @@
 #include <unistd.h>
 
 #include "rxu.h"
+#include "rxu_scheme.h"
 #include "pcid.h"
 
 #define CONN_BOUND	32		/* outstanding SQEs per u2u ring */
 
 enum { R_PUBLIC, R_READ, R_OWNER };
-enum htype { H_FREE, H_LIST, H_CONFIG, H_BARS };
+enum htype { H_LIST = 1, H_CONFIG, H_BARS };
 
+/* A handle's private part (librxu keeps the id and the position). */
 struct handle {
 	enum htype type;
 	struct pci_fn *f;
 	char *text;			/* H_LIST: a snapshot */
 	size_t text_len;
-	uint64_t pos;
 	int rights;
 	int writable;
 };
 
+/* A u2u connection's private part: what its driver claimed. */
 struct conn {
 	struct pcid *p;
-	struct rxu_instance in;
-	struct rxu_pool pool;
-	int pool_ok;
-	int ring;			/* 0 until added to the reactor */
-	int dead;
 	struct pci_fn *owned;
 	int admin;
-	struct conn *next;
+	struct rxu_scheme_req *req;	/* the one being served */
 };
 
 /* ------------------------------------------------------------------ */
@@ -151,32 +150,6 @@ static int64_t config_write(struct pcid *p, struct pci_fn *f, int rights,
 /* k2u: handles and paths                                              */
 /* ------------------------------------------------------------------ */
 
-static int64_t handle_new(struct pcid *p, const struct handle *h)
-{
-	size_t i;
-
-	for (i = 0; i < p->nhandles; i++)
-		if (p->handles[i].type == H_FREE)
-			break;
-	if (i == p->nhandles) {
-		struct handle *n = realloc(p->handles, (i + 1) * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		p->handles = n;
-		p->nhandles++;
-	}
-	p->handles[i] = *h;
-	return (int64_t)i;
-}
-
-static struct handle *handle_get(struct pcid *p, uint64_t fd)
-{
-	if (fd >= p->nhandles || p->handles[fd].type == H_FREE)
-		return NULL;
-	return &p->handles[fd];
-}
-
 static int64_t list_text(struct pcid *p, struct pci_fn *one,
 			 struct handle *h)
 {
@@ -213,25 +186,18 @@ static int group_conflict(struct pcid *p, struct pci_fn *f)
 }
 
 /*
- * OPEN: returns a handle, or sets *pass_fd to an fd to hand over (the
- * result is then that fd and the CQE carries PASS_FD).
+ * What a path names: fills *h (0), or sets *pass_fd to an fd to hand
+ * over (the result is then that fd and the answer carries PASS_FD).
  */
-static int64_t op_open(struct pcid *p, const struct rxu_sqe64 *sqe,
-		       int *pass_fd)
+static int64_t path_open(struct pcid *p, const char *path, size_t len,
+			 int accmode, struct handle *h, int *pass_fd)
 {
-	const char *path = rxu_region_ptr(p->region, p->region_size,
-					  sqe->addr, sqe->len);
-	size_t len = (size_t)sqe->len, alen;
-	int accmode = (int)(sqe->offset & O_ACCMODE);
 	const char *tok = NULL, *q, *rest;
-	size_t toklen = 0, sfx = strlen(RXU_PCI_TOKEN_SUFFIX);
-	struct handle h = { .type = H_LIST };
+	size_t toklen = 0, sfx = strlen(RXU_PCI_TOKEN_SUFFIX), alen;
 	struct pci_fn *f = NULL;
 	uint32_t addr;
 	int rights = R_PUBLIC;
 
-	if (!path)
-		return -EFAULT;
 	if (memchr(path, '\0', len))
 		len = strlen(path);
 	while (len && *path == '/') {
@@ -249,9 +215,9 @@ static int64_t op_open(struct pcid *p, const struct rxu_sqe64 *sqe,
 			return -EACCES;
 		if (accmode != O_RDONLY)
 			return -EACCES;
-		if (list_text(p, NULL, &h))
+		if (list_text(p, NULL, h))
 			return -ENOMEM;
-		return handle_new(p, &h);
+		return 0;
 	}
 	rest = memchr(path, '/', len);
 	alen = rest ? (size_t)(rest - path) : len;
@@ -267,27 +233,27 @@ static int64_t op_open(struct pcid *p, const struct rxu_sqe64 *sqe,
 	}
 	rest = rest ? rest + 1 : path + len;
 	len -= (size_t)(rest - path);
-	h.f = f;
-	h.rights = rights;
+	h->f = f;
+	h->rights = rights;
 
 #define IS(s) (len == strlen(s) && !memcmp(rest, s, len))
 	if (!len) {
 		if (accmode != O_RDONLY)
 			return -EACCES;
-		if (list_text(p, f, &h))
+		if (list_text(p, f, h))
 			return -ENOMEM;
-		return handle_new(p, &h);
+		return 0;
 	}
 	if (IS("config")) {
-		h.type = H_CONFIG;
-		h.writable = accmode != O_RDONLY;
-		return handle_new(p, &h);
+		h->type = H_CONFIG;
+		h->writable = accmode != O_RDONLY;
+		return 0;
 	}
 	if (IS("bars")) {
 		if (accmode != O_RDONLY)
 			return -EACCES;
-		h.type = H_BARS;
-		return handle_new(p, &h);
+		h->type = H_BARS;
+		return 0;
 	}
 	if (IS("device") || IS("container") ||
 	    (len > 4 && !memcmp(rest, "irq/", 4))) {
@@ -321,147 +287,139 @@ static int64_t op_open(struct pcid *p, const struct rxu_sqe64 *sqe,
 	return -ENOENT;
 }
 
-static int64_t op_rw(struct pcid *p, const struct rxu_sqe64 *sqe)
+static struct pcid *req_pcid(const struct rxu_scheme_req *req)
 {
-	struct handle *h = handle_get(p, sqe->fd);
-	int positional = sqe->opcode == RXU_OP_PREAD ||
-			 sqe->opcode == RXU_OP_PWRITE;
-	int write = sqe->opcode == RXU_OP_WRITE ||
-		    sqe->opcode == RXU_OP_PWRITE;
-	void *buf;
-	uint64_t pos;
-	int64_t n;
-
-	if (!h)
-		return -EBADF;
-	buf = rxu_region_ptr(p->region, p->region_size, sqe->addr, sqe->len);
-	if (!buf)
-		return -EFAULT;
-	if (positional && (int64_t)sqe->offset < 0)
-		return -EINVAL;
-	pos = positional ? sqe->offset : h->pos;
-	if (write) {
-		if (h->type != H_CONFIG || !h->writable)
-			return -EBADF;
-		if (!sqe->len)
-			return 0;
-		n = config_write(p, h->f, h->rights, buf, sqe->len, pos);
-	} else if (h->type == H_LIST) {
-		n = pos >= h->text_len ? 0 :
-		    (int64_t)(h->text_len - pos < sqe->len ?
-			      h->text_len - pos : sqe->len);
-		if (n > 0)
-			memcpy(buf, h->text + pos, (size_t)n);
-	} else if (h->type == H_BARS) {
-		const uint8_t *b = (const uint8_t *)h->f->bars;
-		uint64_t total = sizeof(h->f->bars);
-
-		n = pos >= total ? 0 :
-		    (int64_t)(total - pos < sqe->len ? total - pos : sqe->len);
-		if (n > 0)
-			memcpy(buf, b + pos, (size_t)n);
-	} else {
-		n = config_read(p, h->f, h->rights, buf, sqe->len, pos);
-	}
-	if (n > 0 && !positional)
-		h->pos = pos + (uint64_t)n;
-	return n;
+	return rxu_scheme_priv(req->conn->scheme);
 }
 
-static uint64_t handle_size(const struct handle *h)
+static int64_t p_open(struct rxu_scheme_req *req, struct rxu_scheme_handle *rh,
+		      const char *path, size_t len, uint64_t flags,
+		      uint32_t mode)
 {
+	struct handle h = { .type = H_LIST }, *hp;
+	int pass_fd = -1;
+	int64_t ret;
+
+	(void)mode;
+	rh->flags &= ~(uint64_t)O_APPEND;	/* nothing here appends */
+	ret = path_open(req_pcid(req), path, len, (int)(flags & O_ACCMODE),
+			&h, &pass_fd);
+	if (ret < 0)
+		return ret;
+	if (pass_fd >= 0)
+		return rxu_scheme_pass_fd(req, pass_fd);
+	hp = malloc(sizeof(*hp));
+	if (!hp) {
+		free(h.text);
+		return -ENOMEM;
+	}
+	*hp = h;
+	rh->priv = hp;
+	return 0;
+}
+
+static int64_t p_read(struct rxu_scheme_req *req, struct rxu_scheme_handle *rh,
+		      void *buf, uint64_t len, uint64_t pos)
+{
+	const struct handle *h = rh->priv;
+
 	switch (h->type) {
 	case H_LIST:
-		return h->text_len;
+		return rxu_scheme_copy_out(buf, len, pos, h->text, h->text_len);
+	case H_BARS:
+		return rxu_scheme_copy_out(buf, len, pos, h->f->bars,
+					   sizeof(h->f->bars));
+	default:
+		return config_read(req_pcid(req), h->f, h->rights, buf, len,
+				   pos);
+	}
+}
+
+static int64_t p_write(struct rxu_scheme_req *req,
+		       struct rxu_scheme_handle *rh, const void *buf,
+		       uint64_t len, uint64_t pos)
+{
+	const struct handle *h = rh->priv;
+
+	if (h->type != H_CONFIG || !h->writable)
+		return -EBADF;
+	if (!len)
+		return 0;
+	return config_write(req_pcid(req), h->f, h->rights, buf, len, pos);
+}
+
+static int64_t p_size(struct rxu_scheme_handle *rh)
+{
+	const struct handle *h = rh->priv;
+
+	switch (h->type) {
+	case H_LIST:
+		return (int64_t)h->text_len;
 	case H_BARS:
 		return sizeof(h->f->bars);
-	case H_CONFIG:
-		return visible_size(h->f, h->rights);
 	default:
-		return 0;
+		return visible_size(h->f, h->rights);
 	}
 }
 
-static int64_t op_seek(struct pcid *p, const struct rxu_sqe64 *sqe)
+static int64_t p_fstat(struct rxu_scheme_req *req,
+		       struct rxu_scheme_handle *rh, struct stat *st)
 {
-	struct handle *h = handle_get(p, sqe->fd);
-	int64_t pos;
+	const struct handle *h = rh->priv;
 
-	if (!h)
-		return -EBADF;
-	pos = rxu_seek_position(h->pos, handle_size(h), sqe->syscall_flags,
-				(int64_t)sqe->offset);
-	if (pos >= 0)
-		h->pos = (uint64_t)pos;
-	return pos;
-}
-
-static int64_t op_fstat(struct pcid *p, const struct rxu_sqe64 *sqe)
-{
-	struct handle *h = handle_get(p, sqe->fd);
-	struct stat st;
-	void *buf;
-
-	if (!h)
-		return -EBADF;
-	if (sqe->len < sizeof(st))
-		return -EINVAL;
-	buf = rxu_region_ptr(p->region, p->region_size, sqe->addr, sqe->len);
-	if (!buf)
-		return -EFAULT;
-	memset(&st, 0, sizeof(st));
-	st.st_ino = (ino_t)(sqe->fd + 1);
-	st.st_mode = S_IFREG | (h->type == H_CONFIG ? 0600 : 0444);
-	st.st_nlink = 1;
-	st.st_size = (off_t)handle_size(h);
-	st.st_blksize = 4096;
-	memcpy(buf, &st, sizeof(st));
+	(void)req;
+	st->st_mode = S_IFREG | (h->type == H_CONFIG ? 0600 : 0444);
+	st->st_uid = 0;
+	st->st_gid = 0;
+	st->st_blocks = 0;
 	return 0;
 }
 
-static int64_t op_dup(struct pcid *p, const struct rxu_sqe64 *sqe)
+static int64_t p_dup(struct rxu_scheme_req *req, struct rxu_scheme_handle *old,
+		     struct rxu_scheme_handle *nh, const void *param,
+		     size_t len)
 {
-	struct handle *h = handle_get(p, sqe->fd), n;
+	const struct handle *h = old->priv;
+	struct handle *n;
 
-	if (!h)
-		return -EBADF;
-	if ((sqe->syscall_flags & RXU_DUP_PARAM) && sqe->len)
+	(void)req;
+	(void)param;
+	if (len)
 		return -EINVAL;
-	n = *h;
+	n = malloc(sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	*n = *h;
 	if (h->text) {
-		n.text = malloc(h->text_len + 1);
-		if (!n.text)
+		n->text = malloc(h->text_len + 1);
+		if (!n->text) {
+			free(n);
 			return -ENOMEM;
-		memcpy(n.text, h->text, h->text_len);
+		}
+		memcpy(n->text, h->text, h->text_len);
 	}
-	return handle_new(p, &n);
+	nh->priv = n;
+	return 0;
 }
 
-static int64_t op_close(struct pcid *p, const struct rxu_sqe64 *sqe)
+static void p_close(struct rxu_scheme_req *req, struct rxu_scheme_handle *rh)
 {
-	struct handle *h = handle_get(p, sqe->fd);
+	struct handle *h = rh->priv;
 
-	if (!h)
-		return -EBADF;
+	(void)req;
 	free(h->text);
-	memset(h, 0, sizeof(*h));
-	return 0;
+	free(h);
+	rh->priv = NULL;
 }
 
 /* ------------------------------------------------------------------ */
 /* u2u connections                                                     */
 /* ------------------------------------------------------------------ */
 
+/* Pool memory of the request being served. */
 static void *conn_ptr(struct conn *c, uint64_t off, uint64_t len)
 {
-	void *ptr;
-
-	if (!len)
-		len = 1;
-	ptr = rxu_pool_ptr(&c->pool, off, len);
-	if (!ptr && rxu_pool_update(&c->pool) > 0)
-		ptr = rxu_pool_ptr(&c->pool, off, len);
-	return ptr;
+	return rxu_scheme_buf(c->req, off, len);
 }
 
 static int conn_rights(struct conn *c, struct pci_fn *f)
@@ -714,8 +672,6 @@ static int64_t u_serve(struct pcid *p, struct conn *c,
 	void *buf;
 	int64_t ret;
 
-	if (sqe->opcode == RXU_OP_NOOP)
-		return 0;
 	if (sqe->opcode < RXU_PCI_OP_FETCH_CONFIG ||
 	    sqe->opcode > RXU_PCI_OP_RESET ||
 	    sqe->syscall_flags != RXU_PCI_VERSION)
@@ -780,201 +736,66 @@ static int64_t u_serve(struct pcid *p, struct conn *c,
 	return -ENOSYS;
 }
 
-static void on_conn_sqe(struct rxu_reactor *r, int ring,
-			const struct rxu_sqe64 *sqe, void *ctx)
+/* u2u opcodes 128..255 (NOOP and the rest librxu answers itself). */
+static int64_t p_op(struct rxu_scheme_req *req)
 {
-	struct conn *c = ctx;
-	struct rxu_cqe64 cqe = { 0 };
-	uint64_t extra = 0;
-	int ret;
+	struct conn *c = req->conn->priv;
 
-	if (!sqe) {
-		/* the driver dropped its ring (exit): the claim ends */
-		if (c->owned) {
-			struct pci_fn *f = c->owned;
-
-			pcid_log("%s: the driver's connection dropped",
-				 f->name);
-			f->owner = NULL;
-			c->owned = NULL;
-			fn_driver_gone(c->p, f, 0);
-		}
-		rxu_reactor_remove(r, ring);
-		c->ring = 0;
-		c->dead = 1;
-		return;
-	}
-	cqe.user_data = sqe->user_data;
-	cqe.status = (uint64_t)u_serve(c->p, c, sqe, &extra);
-	cqe.extra = extra;
-	ret = rxu_reactor_reply(r, ring, &cqe);
-	if (ret)
-		pcid_log("cannot answer a u2u request: %s", strerror(-ret));
+	c->req = req;
+	return u_serve(c->p, c, &req->sqe, &req->extra);
 }
 
-static void conn_free(struct conn *c)
+static int p_connect(struct rxu_scheme_conn *sc)
 {
-	if (c->ring)
-		rxu_reactor_remove(c->p->r, c->ring);
-	if (c->owned) {
-		c->owned->owner = NULL;
-		c->owned = NULL;
-	}
-	if (c->pool_ok)
-		rxu_pool_close(&c->pool);
-	rxu_instance_close(&c->in);
-	free(c);
-}
+	struct conn *c = calloc(1, sizeof(*c));
 
-/* The pool DUP came back: now serve the connection. */
-static void on_pool(struct rxu_reactor *r, const struct rxu_cqe64 *cqe,
-		    void *ctx)
-{
-	struct conn *c = ctx;
-	int64_t res = rxu_cqe_result(cqe);
-	int ret;
-
-	if (res < 0) {
-		pcid_log("u2u: pool DUP failed: %s", strerror((int)-res));
-		c->dead = 1;
-		return;
-	}
-	rxu_pool_init(&c->pool, (int)res);
-	c->pool_ok = 1;
-	ret = rxu_reactor_add_producer(r, &c->in, CONN_BOUND, on_conn_sqe, c);
-	if (ret < 0) {
-		pcid_log("u2u: cannot serve another ring: %s", strerror(-ret));
-		c->dead = 1;
-		return;
-	}
-	c->ring = ret;
-}
-
-static int64_t op_recv(struct pcid *p, const struct rxu_sqe64 *sqe)
-{
-	struct rxu_recv_info info = { .ticket = sqe->addr };
-	struct rxu_sqe64 dup;
-	struct conn *c;
-	int ret;
-
-	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->p = p;
-	rxu_instance_from_fd(&c->in, -1);
-	if (ioctl(p->provider_fd, RXU_IOC_RECV, &info) < 0) {
-		ret = -errno;
-		free(c);
-		return ret;
-	}
-	rxu_instance_from_fd(&c->in, (int)info.producer_fd);
-	ret = rxu_instance_set_geometry(&c->in, info.sq_entry_count,
-					info.cq_entry_count,
-					info.flags & RXU_RECV_BITS_32 ?
-					RXU_CREATE_BITS_32 : 0);
-	if (!ret)
-		ret = rxu_instance_map(&c->in);
-	if (!ret) {
-		rxu_prep_dup_param(&dup, c->in.fd, RXU_DUP_PARAM_POOL,
-				   strlen(RXU_DUP_PARAM_POOL), 0);
-		ret = rxu_submit(p->r, RXU_RING_PRIMARY, &dup, on_pool, c,
-				 NULL);
-	}
-	if (ret) {
-		rxu_instance_close(&c->in);
-		free(c);
-		return -ECONNREFUSED;
-	}
-	c->next = p->conns;
-	p->conns = c;
+	c->p = rxu_scheme_priv(sc->scheme);
+	sc->priv = c;
 	return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* the provider ring                                                   */
-/* ------------------------------------------------------------------ */
-
-static int64_t serve(struct pcid *p, const struct rxu_sqe64 *sqe,
-		     int *pass_fd)
+static void p_disconnect(struct rxu_scheme_conn *sc)
 {
-	switch (sqe->opcode) {
-	case RXU_OP_OPEN:
-		return op_open(p, sqe, pass_fd);
-	case RXU_OP_READ:
-	case RXU_OP_PREAD:
-	case RXU_OP_WRITE:
-	case RXU_OP_PWRITE:
-		return op_rw(p, sqe);
-	case RXU_OP_SEEK:
-		return op_seek(p, sqe);
-	case RXU_OP_FSTAT:
-		return op_fstat(p, sqe);
-	case RXU_OP_FSYNC:
-		return handle_get(p, sqe->fd) ? 0 : -EBADF;
-	case RXU_OP_FTRUNCATE:
-		return handle_get(p, sqe->fd) ? -EINVAL : -EBADF;
-	case RXU_OP_DUP:
-		return op_dup(p, sqe);
-	case RXU_OP_CLOSE:
-		return op_close(p, sqe);
-	case RXU_OP_RECV_IORING:
-		return op_recv(p, sqe);
-	default:
-		return -ENOSYS;
-	}
-}
+	struct pcid *p = rxu_scheme_priv(sc->scheme);
+	struct conn *c = sc->priv;
+	struct pci_fn *f;
 
-static void on_sqe(struct rxu_reactor *r, int ring,
-		   const struct rxu_sqe64 *sqe, void *ctx)
-{
-	struct pcid *p = ctx;
-	struct rxu_cqe64 cqe = { 0 };
-	int pass_fd = -1, ret;
-	int64_t res;
-
-	if (!sqe) {
+	if (!sc->u2u) {
 		pcid_log("the scheme's ring went away");
 		p->failed = 1;
-		rxu_reactor_stop(r);
+		rxu_reactor_stop(p->r);
 		return;
 	}
-	res = serve(p, sqe, &pass_fd);
-	cqe.user_data = sqe->user_data;
-	cqe.status = (uint64_t)res;
-	if (pass_fd >= 0 && res >= 0)
-		cqe.flags = RXU_CQE_PASS_FD;
-	ret = rxu_reactor_reply(r, ring, &cqe);
-	if (!ret && res >= 0 && pass_fd < 0 &&
-	    (sqe->opcode == RXU_OP_OPEN || sqe->opcode == RXU_OP_DUP)) {
-		const struct rxu_cqe64 ev = {
-			.user_data = (uint64_t)res,
-			.flags = RXU_CQE_EVENT |
-				 (uint64_t)(RXU_EVENT_READ | RXU_EVENT_WRITE)
-				 << RXU_CQE_EVENT_SHIFT,
-		};
-
-		ret = rxu_reactor_post(r, ring, &ev);
-	}
-	if (ret)
-		pcid_log("cannot answer opcode %u: %s", sqe->opcode,
-			 strerror(-ret));
-}
-
-void scheme_reap_conns(struct pcid *p)
-{
-	struct conn **pp = &p->conns;
-
-	while (*pp) {
-		struct conn *c = *pp;
-
-		if (c->dead) {
-			*pp = c->next;
-			conn_free(c);
-		} else {
-			pp = &c->next;
+	f = c->owned;
+	if (f) {
+		f->owner = NULL;
+		c->owned = NULL;
+		/* the driver dropped its ring (exit): the claim ends */
+		if (!p->stopping) {
+			pcid_log("%s: the driver's connection dropped",
+				 f->name);
+			fn_driver_gone(p, f, 0);
 		}
 	}
+	free(c);
+	sc->priv = NULL;
 }
+
+/* FSYNC (0) and FTRUNCATE (-EINVAL) are librxu's defaults. */
+static const struct rxu_scheme_ops pcid_ops = {
+	.open = p_open,
+	.read = p_read,
+	.write = p_write,
+	.size = p_size,
+	.fstat = p_fstat,
+	.dup = p_dup,
+	.close = p_close,
+	.op = p_op,
+	.connect = p_connect,
+	.disconnect = p_disconnect,
+};
 
 void scheme_drop_owner(struct pcid *p, struct pci_fn *f)
 {
@@ -985,31 +806,20 @@ void scheme_drop_owner(struct pcid *p, struct pci_fn *f)
 	}
 }
 
-int scheme_start(struct pcid *p, struct rxu_instance *prov)
+int scheme_start(struct pcid *p)
 {
-	int ret;
+	const struct rxu_scheme_config cfg = {
+		.flags = RXU_SCHEME_U2U | RXU_SCHEME_U2U_OPS_ONLY,
+		.conn_bound = CONN_BOUND,
+	};
 
-	p->provider_fd = prov->fd;
-	ret = rxu_reactor_add_producer(p->r, prov, 64, on_sqe, p);
-	if (ret < 0)
-		return ret;
-	p->ring = ret;
-	return 0;
+	return rxu_scheme_register(&p->srv, p->r, p->scheme, &cfg, &pcid_ops,
+				   p);
 }
 
 void scheme_stop(struct pcid *p)
 {
-	size_t i;
-
-	while (p->conns) {
-		struct conn *c = p->conns;
-
-		p->conns = c->next;
-		conn_free(c);
-	}
-	for (i = 0; i < p->nhandles; i++)
-		free(p->handles[i].text);
-	free(p->handles);
-	p->handles = NULL;
-	p->nhandles = 0;
+	p->stopping = 1;
+	rxu_scheme_destroy(p->srv);
+	p->srv = NULL;
 }
