@@ -14,6 +14,8 @@
 #include "disk.h"
 #include "scsi.h"
 #include "sim.h"
+#include "rxu_usb.h"
+#include "usb.h"
 #include "tap.h"
 
 #define BS		512u
@@ -519,6 +521,77 @@ static int test_sync_start_stop(void)
 	return 0;
 }
 
+/* QEMU usb-storage's descriptors: device, config, 08/06/50, 0x81, 0x02. */
+static const uint8_t qemu_stick[] = {
+	18, 1, 0x00, 0x02, 0, 0, 0, 64, 0xf4, 0x46, 0x01, 0x00, 0, 0, 1, 2,
+	3, 1,
+	9, 2, 32, 0, 1, 1, 0, 0xc0, 50,
+	9, 4, 0, 0, 2, 0x08, 0x06, 0x50, 0,
+	7, 5, 0x81, 2, 0x00, 0x02, 0,
+	7, 5, 0x02, 2, 0x00, 0x02, 0,
+};
+
+static int test_descriptors(void)
+{
+	uint8_t d[128];
+	struct usb_bot_iface b;
+	size_t n = sizeof(qemu_stick);
+
+	CHECK_EQ(usb_find_bot(qemu_stick, n, -1, &b), 0);
+	CHECK_EQ(b.config, 1);
+	CHECK_EQ(b.iface, 0);
+	CHECK_EQ(b.ep_in, 0x81);
+	CHECK_EQ(b.ep_out, 0x02);
+	CHECK_EQ(usb_find_bot(qemu_stick, n, 0, &b), 0);
+	CHECK_EQ(usb_find_bot(qemu_stick, n, 1, &b), -ENOENT);
+	/* a HID interface first, then BOT as interface 1 with EPs 0x83/0x04 */
+	memcpy(d, qemu_stick, 27);
+	memcpy(d + 27, "\x09\x04\x00\x00\x01\x03\x01\x01\x00"
+	       "\x07\x05\x85\x03\x08\x00\x0a"
+	       "\x09\x04\x01\x00\x02\x08\x06\x50\x00"
+	       "\x07\x05\x83\x02\x00\x02\x00"
+	       "\x07\x05\x04\x02\x00\x02\x00", 39);
+	CHECK_EQ(usb_find_bot(d, 66, -1, &b), 0);
+	CHECK_EQ(b.iface, 1);
+	CHECK_EQ(b.ep_in, 0x83);
+	CHECK_EQ(b.ep_out, 0x04);
+	/* UAS (protocol 0x62) is not ours; nor is one bulk endpoint */
+	memcpy(d, qemu_stick, n);
+	d[34] = 0x62;
+	CHECK_EQ(usb_find_bot(d, n, -1, &b), -ENOENT);
+	CHECK_EQ(usb_find_bot(qemu_stick, n - 7, -1, &b), -ENOENT);
+	/* malformed: a zero length, one past the end, no device descriptor */
+	memcpy(d, qemu_stick, n);
+	d[36] = 0;
+	CHECK_EQ(usb_find_bot(d, n, -1, &b), -EINVAL);
+	d[36] = 40;
+	CHECK_EQ(usb_find_bot(d, n, -1, &b), -EINVAL);
+	CHECK_EQ(usb_find_bot(qemu_stick, 17, -1, &b), -EINVAL);
+	CHECK_EQ(usb_find_bot(qemu_stick + 1, n - 1, -1, &b), -EINVAL);
+	return 0;
+}
+
+static int test_port_ids(void)
+{
+	uint32_t id;
+
+	CHECK_EQ(usb_port_id("port5", &id), 0);
+	CHECK_EQ(id, RXU_USB_PORT_ID(5, 0));
+	CHECK_EQ(usb_port_id("port5.1.3", &id), 0);
+	CHECK_EQ(id, RXU_USB_PORT_ID(5, 0x31));
+	CHECK_EQ(usb_port_id("port12.15.1.2.3.4", &id), 0);
+	CHECK_EQ(id, RXU_USB_PORT_ID(12, 0x4321f));
+	CHECK_EQ(usb_port_id("port1.1.1.1.1.1.1", &id), -EINVAL);
+	CHECK_EQ(usb_port_id("port0", &id), -EINVAL);
+	CHECK_EQ(usb_port_id("port", &id), -EINVAL);
+	CHECK_EQ(usb_port_id("port5.", &id), -EINVAL);
+	CHECK_EQ(usb_port_id("port5.16", &id), -EINVAL);
+	CHECK_EQ(usb_port_id("port256", &id), -EINVAL);
+	CHECK_EQ(usb_port_id("Port5", &id), -EINVAL);
+	CHECK_EQ(usb_port_id("port5x", &id), -EINVAL);
+	return 0;
+}
+
 static const struct tap_test tests[] = {
 	{ "probe: INQUIRY, capacity = last LBA + 1", test_probe },
 	{ "READ CAPACITY(16) and READ(16) past 0xffffffff", test_capacity16 },
@@ -540,6 +613,8 @@ static const struct tap_test tests[] = {
 	{ "bad arguments: EINVAL, nothing sent", test_bad_args },
 	{ "detached mid-read: short, then ENODEV", test_detach },
 	{ "SYNCHRONIZE CACHE, START STOP UNIT", test_sync_start_stop },
+	{ "descriptors: the Bulk-Only interface's endpoints", test_descriptors },
+	{ "port names to port ids", test_port_ids },
 };
 
 TAP_MAIN(tests)
