@@ -167,11 +167,13 @@ guest_checks() {
 # running these scripts in turn:
 #   selftests/drivers/edu.sh       edud on edu, standalone and spawned by pcid
 #   userspace/pcid/guest-smoke.sh  pcid's paths, tokens, u2u ring, restarts
-#   selftests/drivers/usbscsid-nbd.sh  mem: as /dev/nbd0 through rxu-nbd:
-#                                  mkfs, mount, fsck, read-only, provider killed
 #   selftests/drivers/pcid.sh      bad requests and their errors, a second
 #                                  driver refused, a driver killed mid-DMA,
 #                                  config view = sysfs, original drivers back
+#   selftests/drivers/usbscsid-nbd.sh  mem: as /dev/nbd0 through rxu-nbd:
+#                                  mkfs, mount, fsck, read-only, provider killed
+#   selftests/drivers/usbscsid.sh  disk: over usbscsid --sim: hashes, unaligned
+#                                  I/O, errors, EROFS, nbd + ext4, killed mid-dd
 # Each script's TAP cases are counted.  One more case per script and kernel
 # needs the script to have exited 0 and its plan ("1..N") to equal the
 # results it printed, and one per kernel needs the guest run to end with a
@@ -179,7 +181,7 @@ guest_checks() {
 # crash) fails loudly instead of passing with fewer cases.  A kernel where
 # the VFIO guest cannot work fails with its reason; nothing is skipped
 # silently.  2-3 min per kernel on the 2-core machine (more when loaded).
-driver_scripts="selftests/drivers/edu.sh userspace/pcid/guest-smoke.sh selftests/drivers/pcid.sh selftests/drivers/usbscsid-nbd.sh"
+driver_scripts="selftests/drivers/edu.sh userspace/pcid/guest-smoke.sh selftests/drivers/pcid.sh selftests/drivers/usbscsid-nbd.sh selftests/drivers/usbscsid.sh"
 driver_checks() {
 	local k log rc s sec plan got src cmd
 	step "edud + pcid + bench-irq + rxu-nbd build" build-drivers.log \
