@@ -106,10 +106,6 @@ host_checks() {
 		sh -c "make -C userspace && make -C userspace/tools"
 	step "librxu build (clang)" build-lib-clang.log \
 		make -C userspace BUILD="$top/build/userspace-clang" CC=clang
-	# The example provider is built above and run in the guest
-	# (hellod.sh); its copy in the docs must be the file itself.
-	step "docs/providers.md quotes userspace/examples/hellod.c verbatim" \
-		docs-hellod.log userspace/examples/check-docs.sh
 	# libFuzzer on the ring and pool code, 10 s per target (the corpus
 	# in build/userspace/fuzz grows from run to run).  Its runtime is in
 	# libclang-rt-14-dev, which clang only recommends: without it, say so.
@@ -170,10 +166,6 @@ guest_checks() {
 #   selftests/drivers/pcid.sh      bad requests and their errors, a second
 #                                  driver refused, a driver killed mid-DMA,
 #                                  config view = sysfs, original drivers back
-#   selftests/drivers/usbscsid-nbd.sh  mem: as /dev/nbd0 through rxu-nbd:
-#                                  mkfs, mount, fsck, read-only, provider killed
-#   selftests/drivers/usbscsid.sh  disk: over usbscsid --sim: hashes, unaligned
-#                                  I/O, errors, EROFS, nbd + ext4, killed mid-dd
 # Each script's TAP cases are counted.  One more case per script and kernel
 # needs the script to have exited 0 and its plan ("1..N") to equal the
 # results it printed, and one per kernel needs the guest run to end with a
@@ -181,11 +173,10 @@ guest_checks() {
 # crash) fails loudly instead of passing with fewer cases.  A kernel where
 # the VFIO guest cannot work fails with its reason; nothing is skipped
 # silently.  2-3 min per kernel on the 2-core machine (more when loaded).
-driver_scripts="selftests/drivers/edu.sh userspace/pcid/guest-smoke.sh selftests/drivers/pcid.sh selftests/drivers/usbscsid-nbd.sh selftests/drivers/usbscsid.sh"
+driver_scripts="selftests/drivers/edu.sh userspace/pcid/guest-smoke.sh selftests/drivers/pcid.sh"
 driver_checks() {
 	local k log rc s sec plan got src cmd
-	step "edud + pcid + bench-irq + rxu-nbd build" build-drivers.log \
-		sh -c "make -C userspace && make -C userspace/tools"
+	step "edud + pcid + bench-irq build" build-drivers.log make -C userspace
 	for k in $(kvers); do
 		log=$out/drivers-$k.log
 		make --no-print-directory -s "module-$k" >/dev/null 2>&1
@@ -219,6 +210,14 @@ driver_checks() {
 		fi
 	done
 }
+
+# usbscsid's disk: and the NBD block device, in the same driver guests:
+#   selftests/drivers/usbscsid-nbd.sh  mem: as /dev/nbd0 through rxu-nbd:
+#                                  mkfs, mount, fsck, read-only, provider killed
+#   selftests/drivers/usbscsid.sh  disk: over usbscsid --sim: hashes, unaligned
+#                                  I/O, errors, EROFS, nbd + ext4, killed mid-dd
+# (they need userspace/tools' rxuctl, which host_checks builds).
+driver_scripts="$driver_scripts selftests/drivers/usbscsid-nbd.sh selftests/drivers/usbscsid.sh"
 
 # The 1,000,000-event two-thread stress of FILES_UPDATE (lost and
 # duplicated events must be 0).  On one vCPU: cross-vCPU wake-ups cost
