@@ -211,14 +211,6 @@ driver_checks() {
 	done
 }
 
-# usbscsid's disk: and the NBD block device, in the same driver guests:
-#   selftests/drivers/usbscsid-nbd.sh  mem: as /dev/nbd0 through rxu-nbd:
-#                                  mkfs, mount, fsck, read-only, provider killed
-#   selftests/drivers/usbscsid.sh  disk: over usbscsid --sim: hashes, unaligned
-#                                  I/O, errors, EROFS, nbd + ext4, killed mid-dd
-# (they need userspace/tools' rxuctl, which host_checks builds).
-driver_scripts="$driver_scripts selftests/drivers/usbscsid-nbd.sh selftests/drivers/usbscsid.sh"
-
 # The 1,000,000-event two-thread stress of FILES_UPDATE (lost and
 # duplicated events must be 0).  On one vCPU: cross-vCPU wake-ups cost
 # milliseconds under TCG, which would stretch it to half an hour; the
@@ -242,6 +234,14 @@ stress_checks() {
 		fi
 	done
 }
+
+# usbscsid's disk: and the NBD block device run in the driver guests too:
+#   selftests/drivers/usbscsid-nbd.sh  mem: as /dev/nbd0 through rxu-nbd:
+#                                  mkfs, mount, fsck, read-only, provider killed
+#   selftests/drivers/usbscsid.sh  disk: over usbscsid --sim: hashes, unaligned
+#                                  I/O, errors, EROFS, nbd + ext4, killed mid-dd
+# (they need userspace/tools' rxuctl, which host_checks builds).
+driver_scripts="$driver_scripts selftests/drivers/usbscsid-nbd.sh selftests/drivers/usbscsid.sh"
 
 case $what in
 stress)
