@@ -33,8 +33,6 @@ DEPS := build-essential pkg-config clang sparse kmod cpio xz-utils perl \
 	linux-headers-amd64 linux-image-amd64 \
 	linux-headers-6.12-amd64 linux-image-6.12-amd64 linux-source-6.1 \
 	qemu-system-x86 busybox-static dkms liburing-dev libinih-dev libclang-rt-14-dev
-# the NBD block device of usbscsid's disk: (rxu-nbd) and its tests
-DEPS += nbd-client fdisk e2fsprogs
 
 .PHONY: all default lib guest-bins modules module-% deps check check-debug style demo bench bench-u2u bench-scheme bench-dd \
 	print-kvers \
@@ -53,6 +51,9 @@ lib:
 guest-bins: modules
 	$(MAKE) -C userspace
 	$(MAKE) -C userspace/tools
+
+# the NBD block device of usbscsid's disk: (rxu-nbd) and its tests
+DEPS += nbd-client fdisk e2fsprogs
 
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
