@@ -14,53 +14,8 @@
 # read back after a remount, e2fsck clean; a read-only export refuses
 # writes; disconnect ends rxu-nbd cleanly; memd killed under a reader:
 # the reader gets an I/O error and nothing hangs.
-set -u
-cd "$(dirname "$0")/../.." || exit 1
-top=$(pwd)
-ko=${1:-build/module/${RXU_VM_KVER:-$(uname -r)}/redox_uring.ko}
-memd=$top/build/userspace/memd/memd
-nbd=$top/build/userspace/tools/rxu-nbd
-rxuctl=$top/build/userspace/tools/rxuctl
-n=0
-fails=0
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
-check() { # check DESC CMD...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else nok "$d"; fi
-}
-diag() { echo "# $*"; }
-finish() {
-	cleanup
-	echo "1..$n"
-	echo "# usbscsid-nbd.sh: $fails of $n failed"
-	[ "$fails" -eq 0 ]
-	exit $?
-}
-
-tmp=$(mktemp -d /tmp/rxu-nbd.XXXXXX)
-pids=
-cleanup() {
-	umount "$tmp/mnt" 2>/dev/null
-	nbd-client -d /dev/nbd0 >/dev/null 2>&1
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	pids=
-}
-
-# wait_for SECS CMD...: poll CMD every 0.1 s for up to SECS seconds.
-wait_for() {
-	_t=$(($1 * 10))
-	shift
-	while [ $_t -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		_t=$((_t - 1))
-	done
-	return 1
-}
+NAME=usbscsid-nbd.sh
+. "$(dirname "$0")/usbscsid-lib.sh"
 
 start_memd() { # NAME SIZE_MB
 	"$memd" -f -n "$1" -s "$2" >"$tmp/memd-$1.out" 2>&1 &
@@ -69,29 +24,8 @@ start_memd() { # NAME SIZE_MB
 	wait_for 10 grep -q "^memd: serving $1:\$" "$tmp/memd-$1.out"
 }
 
-start_nbd() { # ARGS... (SOCKET PATH last)
-	"$nbd" "$@" >"$tmp/nbd.out" 2>&1 &
-	NBD_PID=$!
-	pids="$pids $NBD_PID"
-	wait_for 10 grep -q "serving" "$tmp/nbd.out"
-}
-
-connect() { # SOCKET
-	nbd-client -unix "$1" /dev/nbd0 -b 4096 >"$tmp/client.out" 2>&1 &&
-		wait_for 10 test "$(cat /sys/block/nbd0/size 2>/dev/null)" != 0
-}
-
-for t in nbd-client sfdisk mkfs.ext4 e2fsck; do
-	command -v $t >/dev/null 2>&1 || { nok "$t is installed (make deps)"; finish; }
-done
-for b in "$memd" "$nbd" "$rxuctl"; do
-	[ -x "$b" ] || { nok "$b is built"; finish; }
-done
-if ! insmod "$ko"; then
-	nok "insmod $ko"
-	finish
-fi
-ok "insmod $ko"
+need nbd-client sfdisk mkfs.ext4 e2fsck "$memd" "$nbd" "$rxuctl"
+load_module
 check "modprobe nbd max_part=8" modprobe nbd max_part=8
 
 if ! start_memd nbdmem 64; then

@@ -14,52 +14,8 @@
 # errors; a write-protected stick (EROFS); an ext4 image mounted through
 # rxu-nbd as /dev/nbd0, written, fsck clean; usbscsid killed mid-dd (the
 # reader gets EIO, nothing hangs) and restarted.
-set -u
-cd "$(dirname "$0")/../.." || exit 1
-top=$(pwd)
-ko=${1:-build/module/${RXU_VM_KVER:-$(uname -r)}/redox_uring.ko}
-usbscsid=$top/build/userspace/usbscsid/usbscsid
-nbd=$top/build/userspace/tools/rxu-nbd
-rxuctl=$top/build/userspace/tools/rxuctl
-n=0
-fails=0
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
-check() { # check DESC CMD...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else nok "$d"; fi
-}
-diag() { echo "# $*"; }
-finish() {
-	cleanup
-	echo "1..$n"
-	echo "# usbscsid.sh: $fails of $n failed"
-	[ "$fails" -eq 0 ]
-	exit $?
-}
-
-tmp=$(mktemp -d /tmp/rxu-usbscsid.XXXXXX)
-pids=
-cleanup() {
-	umount "$tmp/mnt" 2>/dev/null
-	nbd-client -d /dev/nbd0 >/dev/null 2>&1
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	pids=
-}
-
-wait_for() { # SECS CMD...
-	_t=$(($1 * 10))
-	shift
-	while [ $_t -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		_t=$((_t - 1))
-	done
-	return 1
-}
+NAME=usbscsid.sh
+. "$(dirname "$0")/usbscsid-lib.sh"
 
 start_usbscsid() { # TAG ARGS...
 	_tag=$1
@@ -86,17 +42,8 @@ fstat_size() {
 	sed -n 's/.*(\([0-9]*\) bytes.*/\1/p' "$tmp/size.out"
 }
 
-for t in python3 sha256sum mkfs.ext4 e2fsck nbd-client; do
-	command -v $t >/dev/null 2>&1 || { nok "$t is installed (make deps)"; finish; }
-done
-for b in "$usbscsid" "$nbd" "$rxuctl"; do
-	[ -x "$b" ] || { nok "$b is built"; finish; }
-done
-if ! insmod "$ko"; then
-	nok "insmod $ko"
-	finish
-fi
-ok "insmod $ko"
+need python3 sha256sum mkfs.ext4 e2fsck debugfs nbd-client "$usbscsid" "$nbd" "$rxuctl"
+load_module
 
 # LUN 0: an ext4 file system with a file; LUN 1: random bytes.
 head -c 8388608 /dev/zero >"$tmp/lun0.img"
@@ -158,12 +105,8 @@ check "disk:/1 (a leading /) is LUN 1" test "$(rd disk:/1 | sha256sum)" = "$(sha
 
 # The ext4 LUN as a block device.
 modprobe nbd max_part=8
-"$nbd" -1 "$tmp/sock" disk:0 >"$tmp/nbd.out" 2>&1 &
-npid=$!
-pids="$pids $npid"
-wait_for 10 grep -q serving "$tmp/nbd.out"
-if nbd-client -unix "$tmp/sock" /dev/nbd0 -b 4096 >"$tmp/client.out" 2>&1 &&
-   wait_for 10 test "$(cat /sys/block/nbd0/size 2>/dev/null)" = 16384; then
+if start_nbd -1 "$tmp/sock" disk:0 && connect "$tmp/sock" &&
+   test "$(cat /sys/block/nbd0/size)" = 16384; then
 	ok "disk:0 is /dev/nbd0 through rxu-nbd (16384 sectors)"
 	check "mount /dev/nbd0" mount -t ext4 /dev/nbd0 "$tmp/mnt"
 	check "the file made at build time reads back" \
@@ -172,7 +115,7 @@ if nbd-client -unix "$tmp/sock" /dev/nbd0 -b 4096 >"$tmp/client.out" 2>&1 &&
 	cp "$tmp/f" "$tmp/mnt/f"
 	check "umount after writing 1 MB" umount "$tmp/mnt"
 	nbd-client -d /dev/nbd0 >/dev/null 2>&1
-	wait_for 10 sh -c "! kill -0 $npid 2>/dev/null"
+	wait_for 10 sh -c "! kill -0 $NBD_PID 2>/dev/null"
 	check "the 1 MB file is in the image (debugfs, through Linux)" \
 		sh -c "debugfs -R 'cat f' '$tmp/lun0.img' 2>/dev/null | cmp -s - '$tmp/f'"
 	check "e2fsck -fn of the image: clean" e2fsck -fn "$tmp/lun0.img"

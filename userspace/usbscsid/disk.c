@@ -39,6 +39,30 @@ static uint32_t chunk_blocks(const struct scsi_lun *l)
 	return n > UINT16_MAX ? UINT16_MAX : (uint32_t)n;
 }
 
+/* One command's share of a request: whole blocks covering its next bytes. */
+struct span {
+	uint64_t lba;		/* first block */
+	uint64_t skip;		/* bytes of it before the request's */
+	uint64_t blocks;	/* blocks in this command */
+	uint64_t n;		/* the request's bytes in them */
+};
+
+static void span_at(const struct scsi_lun *l, uint64_t pos, uint64_t left,
+		    struct span *sp)
+{
+	uint64_t want;
+
+	sp->lba = pos / l->block_size;
+	sp->skip = pos % l->block_size;
+	want = sp->skip + left;
+	sp->blocks = (want + l->block_size - 1) / l->block_size;
+	if (sp->blocks > chunk_blocks(l))
+		sp->blocks = chunk_blocks(l);
+	sp->n = sp->blocks * l->block_size - sp->skip;
+	if (sp->n > left)
+		sp->n = left;
+}
+
 /* The first command's failure is the answer; a later one ends it short. */
 static int64_t done(uint64_t count, int err)
 {
@@ -69,23 +93,14 @@ int64_t disk_read(struct scsi_lun *l, void *buf, uint64_t len, uint64_t off)
 	if (clamp(l, off, &len) || !len)
 		return 0;
 	while (count < len) {
-		uint64_t pos = off + count;
-		uint64_t lba = pos / l->block_size;
-		uint64_t skip = pos % l->block_size;
-		uint64_t want = skip + (len - count);
-		uint64_t blocks = (want + l->block_size - 1) / l->block_size;
-		uint64_t n;
+		struct span sp;
 
-		if (blocks > chunk_blocks(l))
-			blocks = chunk_blocks(l);
-		ret = scsi_rw(l, 0, lba, (uint32_t)blocks, scsi_data(l));
+		span_at(l, off + count, len - count, &sp);
+		ret = scsi_rw(l, 0, sp.lba, (uint32_t)sp.blocks, scsi_data(l));
 		if (ret < 0)
 			return done(count, ret);
-		n = blocks * l->block_size - skip;
-		if (n > len - count)
-			n = len - count;
-		memcpy(dst + count, (uint8_t *)scsi_data(l) + skip, n);
-		count += n;
+		memcpy(dst + count, (uint8_t *)scsi_data(l) + sp.skip, sp.n);
+		count += sp.n;
 	}
 	return (int64_t)count;
 }
@@ -107,37 +122,30 @@ int64_t disk_write(struct scsi_lun *l, const void *buf, uint64_t len,
 	if (clamp(l, off, &len))
 		return -ENOSPC;
 	while (count < len) {
-		uint64_t pos = off + count;
-		uint64_t lba = pos / l->block_size;
-		uint64_t skip = pos % l->block_size;
-		uint64_t want = skip + (len - count);
-		uint64_t blocks = (want + l->block_size - 1) / l->block_size;
 		uint8_t *data = scsi_data(l);
-		uint64_t n, tail;
+		uint64_t last, tail;
+		struct span sp;
 
-		if (blocks > chunk_blocks(l))
-			blocks = chunk_blocks(l);
-		n = blocks * l->block_size - skip;
-		if (n > len - count)
-			n = len - count;
-		tail = blocks * l->block_size - skip - n;
+		span_at(l, off + count, len - count, &sp);
+		last = sp.blocks - 1;
+		tail = sp.blocks * l->block_size - sp.skip - sp.n;
 		/* A partial first or last block: its other bytes are kept. */
-		if (skip) {
-			ret = scsi_rw(l, 0, lba, 1, data);
+		if (sp.skip) {
+			ret = scsi_rw(l, 0, sp.lba, 1, data);
 			if (ret < 0)
 				return done(count, ret);
 		}
-		if (tail && (blocks > 1 || !skip)) {
-			ret = scsi_rw(l, 0, lba + blocks - 1, 1,
-				      data + (blocks - 1) * l->block_size);
+		if (tail && (last || !sp.skip)) {
+			ret = scsi_rw(l, 0, sp.lba + last, 1,
+				      data + last * l->block_size);
 			if (ret < 0)
 				return done(count, ret);
 		}
-		memcpy(data + skip, src + count, n);
-		ret = scsi_rw(l, 1, lba, (uint32_t)blocks, data);
+		memcpy(data + sp.skip, src + count, sp.n);
+		ret = scsi_rw(l, 1, sp.lba, (uint32_t)sp.blocks, data);
 		if (ret < 0)
 			return done(count, ret);
-		count += n;
+		count += sp.n;
 	}
 	return (int64_t)count;
 }
