@@ -242,6 +242,10 @@ stress_checks() {
 #                                  I/O, errors, EROFS, nbd + ext4, killed mid-dd
 # (they need userspace/tools' rxuctl, which host_checks builds).
 driver_scripts="$driver_scripts selftests/drivers/usbscsid-nbd.sh selftests/drivers/usbscsid.sh"
+# and the whole chain (xhcid spawning usbscsid, Linux's usb-storage on the
+# same stick, the stick pulled) in the USB rig's guests, where there are
+#   selftests/drivers/usbscsid-usb.sh
+usb_scripts="${usb_scripts:-} selftests/drivers/usbscsid-usb.sh"
 
 case $what in
 stress)
