@@ -9,8 +9,9 @@
  * rxu_usb.h gives it: -EPIPE the endpoint stalled, -ENODEV the device is
  * gone, -ETIMEDOUT, -EPROTO.  Buffers handed to bulk() and control()
  * must lie in the transport's own memory (xport->mem, xport->mem_size):
- * over usb: that is the pool xhcid maps for DMA, so data moves between
- * the stick and that memory with no copy.
+ * over usb: that is the u2u pool shared with xhcid, so no byte passes
+ * through the kernel (xhcid still copies between the pool and its DMA
+ * bounce buffer; rxu_usb.h has it map the pool itself).
  */
 #ifndef USBSCSID_XPORT_H
 #define USBSCSID_XPORT_H
