@@ -35,8 +35,16 @@ cleanup() {
 	pids=
 }
 
+# The module goes at the end (the next script in the same guest loads
+# it again): every daemon and fd of ours must be gone by then.
+loaded=0
 finish() {
 	cleanup
+	if [ "$loaded" = 1 ]; then
+		loaded=0
+		wait_for 10 rmmod redox_uring 2>/dev/null
+		check "rmmod redox_uring" test ! -d /sys/module/redox_uring
+	fi
 	echo "1..$n"
 	echo "# $NAME: $fails of $n failed"
 	[ "$fails" -eq 0 ]
@@ -72,6 +80,7 @@ load_module() {
 		finish
 	fi
 	ok "insmod $ko"
+	loaded=1
 }
 
 # start_nbd ARGS... (SOCKET PATH last): rxu-nbd in the background,
