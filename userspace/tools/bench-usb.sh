@@ -95,8 +95,8 @@ nbd-client -d /dev/nbd0 >/dev/null 2>&1
 kill $np $xp 2>/dev/null
 wait $xp 2>/dev/null
 modprobe -a xhci_pci usb_storage sd_mod
-bind xhci_pci
-wait_for 60 sh -c 'for b in /sys/block/sd*; do [ "$(cat $b/size)" -gt 0 ] && exit 0; done; exit 1'
+bind xhci_hcd
+wait_for 60 sh -c 'for b in /sys/block/sd*; do [ "$(cat $b/size 2>/dev/null)" -gt 0 ] 2>/dev/null && exit 0; done; exit 1'
 sd=
 for b in /sys/block/sd*; do [ "$(cat "$b/size")" = $((size / 512)) ] && sd=/dev/${b##*/}; done
 echo "Linux: $sd"
