@@ -53,6 +53,15 @@ guest-bins: modules
 	$(MAKE) -C userspace
 	$(MAKE) -C userspace/tools
 
+# the NBD block device of usbscsid's disk: (rxu-nbd) and its tests
+DEPS += nbd-client fdisk e2fsprogs
+
+# A stick read through pcid -> xhcid -> usbscsid, mounted as /dev/nbd0p1
+# (needs xhcid and the USB rig, selftests/vm/run.sh -u).
+.PHONY: demo-usb
+demo-usb:
+	@selftests/demo-usb.sh
+
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -106,10 +106,6 @@ host_checks() {
 		sh -c "make -C userspace && make -C userspace/tools"
 	step "librxu build (clang)" build-lib-clang.log \
 		make -C userspace BUILD="$top/build/userspace-clang" CC=clang
-	# The example provider is built above and run in the guest
-	# (hellod.sh); its copy in the docs must be the file itself.
-	step "docs/providers.md quotes userspace/examples/hellod.c verbatim" \
-		docs-hellod.log userspace/examples/check-docs.sh
 	# libFuzzer on the ring and pool code, 10 s per target (the corpus
 	# in build/userspace/fuzz grows from run to run).  Its runtime is in
 	# libclang-rt-14-dev, which clang only recommends: without it, say so.
@@ -304,11 +300,58 @@ stress_checks() {
 	done
 }
 
+# usbscsid's disk: and the NBD block device, in a guest of their own per
+# kernel (no VFIO needed; a driver guest would not hold them in its time):
+#   selftests/drivers/usbscsid-nbd.sh  mem: as /dev/nbd0 through rxu-nbd:
+#                                  mkfs, mount, fsck, read-only, provider killed
+#   selftests/drivers/usbscsid.sh  disk: over usbscsid --sim: hashes, unaligned
+#                                  I/O, errors, EROFS, nbd + ext4, killed mid-dd
+# Each script's TAP is counted, plus one case per script for a complete
+# run (exit 0, plan = results) and one per kernel for a clean dmesg.
+usbscsid_scripts="selftests/drivers/usbscsid-nbd.sh selftests/drivers/usbscsid.sh"
+usbscsid_checks() {
+	local k log rc s sec plan got cmd
+	step "usbscsid + rxu-nbd + rxuctl build" build-usbscsid.log \
+		sh -c "make -C userspace && make -C userspace/tools"
+	for k in $(kvers); do
+		log=$out/usbscsid-$k.log
+		make --no-print-directory -s "module-$k" >/dev/null 2>&1
+		cmd='r=0; for s in '"$usbscsid_scripts"'; do echo "# script $s";'
+		cmd+=' "$s" build/module/'"$k"'/redox_uring.ko; echo "# script $s exit $?"; done'
+		selftests/vm/run.sh -k "$k" -t 1500 -- "$cmd" >"$log" 2>&1
+		rc=$?
+		for s in $usbscsid_scripts; do
+			sec=$out/usbscsid-$(basename "$s" .sh)-$k.log
+			sed -n "\|^# script $s\$|,\|^# script $s exit|p" "$log" >"$sec"
+			count_tap "$s ($k)" "$sec"
+			plan=$(sed -nE 's/^1\.\.([0-9]+)$/\1/p' "$sec" | tail -n 1)
+			got=$(grep -cE '^(not )?ok [0-9]+' "$sec")
+			if grep -q "^# script $s exit 0\$" "$sec" && [ "${plan:-0}" -eq "$got" ] &&
+			   [ "$got" -gt 0 ]; then
+				record PASS "$s: complete, $got of plan $plan ($k)"
+			else
+				record FAIL "$s ($k): plan ${plan:-missing}, $got results (log: ${log#"$top"/})"
+			fi
+		done
+		if [ $rc -eq 0 ]; then
+			record PASS "usbscsid guest run and dmesg clean ($k)"
+		else
+			record FAIL "usbscsid guest run and dmesg clean ($k), exit $rc (log: ${log#"$top"/})"
+			tail -n 30 "$log" | sed 's/^/    /'
+		fi
+	done
+}
+# and the whole chain (xhcid spawning usbscsid, Linux's usb-storage on the
+# same stick, the stick pulled) in the USB rig's guests, where there are
+#   selftests/drivers/usbscsid-usb.sh
+usb_scripts="${usb_scripts:-} selftests/drivers/usbscsid-usb.sh"
+
 case $what in
 stress)
 	stress_checks
 	;;
 drivers)
+	usbscsid_checks
 	driver_checks
 	;;
 usb)
@@ -329,6 +372,7 @@ all)
 	module_builds
 	style_checks
 	guest_checks
+	usbscsid_checks
 	driver_checks
 	usb_checks
 	xhcid_checks

@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# selftests/drivers/usbscsid-lib.sh - what usbscsid.sh and usbscsid-nbd.sh
+# share: TAP output, a scratch directory, background daemons stopped at
+# the end, polling, rxu-nbd started and connected to /dev/nbd0.  Sourced
+# with NAME set to the script's name; defines top, ko, tmp and the paths
+# of the binaries.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+top=$(pwd)
+ko=${1:-build/module/${RXU_VM_KVER:-$(uname -r)}/redox_uring.ko}
+usbscsid=$top/build/userspace/usbscsid/usbscsid
+memd=$top/build/userspace/memd/memd
+nbd=$top/build/userspace/tools/rxu-nbd
+rxuctl=$top/build/userspace/tools/rxuctl
+n=0
+fails=0
+tmp=$(mktemp -d /tmp/rxu-usbscsid.XXXXXX)
+pids=
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
+check() { # check DESC CMD...
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else nok "$d"; fi
+}
+diag() { echo "# $*"; }
+
+cleanup() {
+	umount "$tmp/mnt" 2>/dev/null
+	nbd-client -d /dev/nbd0 >/dev/null 2>&1
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	for p in $pids; do wait "$p" 2>/dev/null; done
+	pids=
+}
+
+# The module goes at the end (the next script in the same guest loads
+# it again): every daemon and fd of ours must be gone by then.
+loaded=0
+finish() {
+	cleanup
+	if [ "$loaded" = 1 ]; then
+		loaded=0
+		wait_for 10 rmmod redox_uring 2>/dev/null
+		check "rmmod redox_uring" test ! -d /sys/module/redox_uring
+	fi
+	echo "1..$n"
+	echo "# $NAME: $fails of $n failed"
+	[ "$fails" -eq 0 ]
+	exit $?
+}
+
+# wait_for SECS CMD...: poll CMD every 0.1 s for up to SECS seconds.
+wait_for() {
+	_t=$(($1 * 10))
+	shift
+	while [ $_t -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		_t=$((_t - 1))
+	done
+	return 1
+}
+
+# need TOOL... and BINARY...: a case that fails (and ends) if one is missing.
+need() {
+	for _x in "$@"; do
+		case $_x in
+		/*) [ -x "$_x" ] || { nok "$_x is built"; finish; } ;;
+		*) command -v "$_x" >/dev/null 2>&1 ||
+			{ nok "$_x is installed (make deps)"; finish; } ;;
+		esac
+	done
+}
+
+load_module() {
+	if ! insmod "$ko"; then
+		nok "insmod $ko"
+		finish
+	fi
+	ok "insmod $ko"
+	loaded=1
+}
+
+# start_nbd ARGS... (SOCKET PATH last): rxu-nbd in the background,
+# NBD_PID; 0 once it says it is serving.
+start_nbd() {
+	"$nbd" "$@" >"$tmp/nbd.out" 2>&1 &
+	NBD_PID=$!
+	pids="$pids $NBD_PID"
+	wait_for 10 grep -q "serving" "$tmp/nbd.out"
+}
+
+# connect SOCKET: nbd-client puts the export on /dev/nbd0.
+connect() {
+	nbd-client -unix "$1" /dev/nbd0 -b 4096 >"$tmp/client.out" 2>&1 &&
+		wait_for 10 test "$(cat /sys/block/nbd0/size 2>/dev/null)" != 0
+}

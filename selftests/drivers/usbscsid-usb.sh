@@ -1,0 +1,144 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# selftests/drivers/usbscsid-usb.sh - the whole chain on the USB rig:
+# xhcid drives the rig's xHCI through VFIO and spawns usbscsid for QEMU's
+# usb-storage stick by its rule; the stick is read and written through
+# disk: and through Linux's own xhci_hcd + usb-storage on the same image.
+# Prints TAP.  Needs the rig (selftests/vm/run.sh -u MODEL:std) and xhcid:
+#
+#   selftests/vm/run.sh -u qemu-xhci -k 6.12 -- selftests/drivers/usbscsid-usb.sh [redox_uring.ko]
+#
+# Cases: usbscsid spawned and serving disk:; the listing; the whole stick
+# by hash against its image; an unaligned write through disk: read back
+# through disk: and then through Linux's /dev/sdX, and a write through
+# Linux read back through disk:; the stick pulled (device_del) under a
+# reader: it gets EIO, nothing hangs, xhcid lives on.
+NAME=usbscsid-usb.sh
+. "$(dirname "$0")/usbscsid-lib.sh"
+xhcid=$top/build/userspace/xhcid/xhcid
+mon=$top/selftests/vm/qemu-monitor
+topo=/run/rxu-vm/usb-topology
+
+if [ ! -x "$xhcid" ] || [ ! -r "$topo" ]; then
+	n=$((n + 1))
+	echo "ok $n - the chain on the USB rig # SKIP no xhcid or no rig (-u)"
+	finish
+fi
+need sha256sum cmp "$usbscsid" "$rxuctl"
+load_module
+
+ids=$(awk '$1 == "controller" { print $3 }' "$topo")
+img=$(awk '$1 == "image" && $2 == "stickimg" { print $3 }' "$topo")
+size=$(awk '$1 == "image" && $2 == "stickimg" { print $4 }' "$topo")
+addr=
+for d in /sys/bus/pci/devices/*; do
+	if [ "$(sed 's/^0x//' "$d/vendor"):$(sed 's/^0x//' "$d/device")" = "$ids" ]; then
+		addr=${d##*/}
+	fi
+done
+check "the rig's xHCI ($ids) is at ${addr:-nowhere}" test -n "$addr"
+[ -n "$addr" ] || finish
+sys=/sys/bus/pci/devices/$addr
+want=$(sha256sum <"$img")
+
+bind() { # DRIVER
+	echo "$1" >"$sys/driver_override"
+	[ -e "$sys/driver" ] && echo "$addr" >"$sys/driver/unbind"
+	echo "$addr" >/sys/bus/pci/drivers_probe
+	[ "$(basename "$(readlink "$sys/driver" 2>/dev/null)" 2>/dev/null)" = "$1" ]
+}
+
+conf=$tmp/xhcid.d
+mkdir -p "$conf"
+printf '[usbscsid]\nclass = 0x08\nsubclass = 0x06\nprotocol = 0x50\ncommand = %s\n' \
+	"$usbscsid" >"$conf/usbscsid.conf"
+
+start_chain() { # TAG
+	bind vfio-pci || return 1
+	"$xhcid" --vfio "$addr" --config "$conf" --token-file "$tmp/token" \
+		>"$tmp/xhcid-$1.log" 2>&1 &
+	XHCID_PID=$!
+	pids="$pids $XHCID_PID"
+	wait_for 120 grep -q '^usbscsid: serving disk:$' "$tmp/xhcid-$1.log"
+}
+
+stop_chain() {
+	kill "$XHCID_PID" 2>/dev/null
+	wait "$XHCID_PID" 2>/dev/null
+}
+
+# linux_dev: bind the controller to xhci_hcd; the stick's /dev/sdX.
+linux_dev() {
+	modprobe -a xhci_pci usb_storage sd_mod 2>/dev/null
+	bind xhci_pci >/dev/null 2>&1 || bind xhci_hcd >/dev/null 2>&1
+	wait_for 60 sh -c 'for b in /sys/block/sd*; do [ "$(cat $b/size)" -gt 0 ] && exit 0; done; exit 1' || return 1
+	for b in /sys/block/sd*; do
+		if [ "$(cat "$b/size")" = $((size / 512)) ]; then
+			echo "/dev/${b##*/}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+if ! start_chain first; then
+	nok "xhcid spawns usbscsid for the stick, which serves disk:"
+	diag "$(tail -n 20 "$tmp/xhcid-first.log")"
+	finish
+fi
+ok "xhcid spawns usbscsid for the stick, which serves disk:"
+grep '^usbscsid: LUN' "$tmp/xhcid-first.log" | sed 's/^/# /'
+check "the listing of disk: is \"0\"" test "$("$rxuctl" open -i disk: -- cat)" = 0
+check "sha256 of disk:0 = that of the stick's image" \
+	test "$("$rxuctl" open -i disk:0 -- sha256sum)" = "$want"
+
+head -c 65536 /dev/urandom >"$tmp/w1"
+"$rxuctl" open -o disk:0 -w -- dd bs=65536 seek=123457 oflag=seek_bytes status=none <"$tmp/w1"
+"$rxuctl" open -i disk:0 -- dd bs=65536 skip=123457 count=1 iflag=skip_bytes status=none >"$tmp/r1"
+check "64 KiB written through disk:0 at byte 123457 reads back through disk:0" cmp -s "$tmp/w1" "$tmp/r1"
+stop_chain
+
+if dev=$(linux_dev); then
+	ok "Linux's usb-storage sees the stick again as $dev"
+	dd if="$dev" bs=65536 skip=123457 count=1 iflag=skip_bytes,direct status=none >"$tmp/r2" 2>/dev/null ||
+		dd if="$dev" bs=65536 skip=123457 count=1 iflag=skip_bytes status=none >"$tmp/r2"
+	check "and reads there what disk:0 wrote" cmp -s "$tmp/w1" "$tmp/r2"
+	head -c 131072 /dev/urandom >"$tmp/w2"
+	dd if="$tmp/w2" of="$dev" bs=131072 seek=1048576 oflag=seek_bytes conv=fsync status=none
+	sync
+	whole=$(sha256sum <"$dev")
+else
+	nok "Linux's usb-storage sees the stick again"
+fi
+
+if start_chain second; then
+	ok "the chain comes back on the same controller"
+	"$rxuctl" open -i disk:0 -- dd bs=131072 skip=1048576 count=1 iflag=skip_bytes status=none >"$tmp/r3"
+	check "what Linux wrote at 1 MiB reads back through disk:0" cmp -s "$tmp/w2" "$tmp/r3"
+	check "sha256 of disk:0 = Linux's of $dev" \
+		test "$("$rxuctl" open -i disk:0 -- sha256sum)" = "${whole:-none}"
+else
+	nok "the chain comes back on the same controller"
+	diag "$(tail -n 20 "$tmp/xhcid-second.log")"
+	finish
+fi
+
+# The stick pulled under a reader.
+"$rxuctl" open -i disk:0 -- sh -c 'while dd bs=64k status=none >/dev/null; do :; done' \
+	2>"$tmp/dd.err" &
+ddp=$!
+sleep 1
+check "device_del stick" "$mon" 'device_del stick'
+if wait_for 60 sh -c "! kill -0 $ddp 2>/dev/null"; then
+	ok "the reader ends ($(head -n 1 "$tmp/dd.err"))"
+	check "with an I/O error" grep -q 'Input/output error' "$tmp/dd.err"
+else
+	nok "the reader ends (it hangs)"
+	kill -9 "$ddp" 2>/dev/null
+fi
+check "xhcid lives on" kill -0 "$XHCID_PID"
+check "disk: is gone or refuses with ENODEV/EIO" \
+	sh -c "! '$rxuctl' open -i disk:0 -- true 2>/dev/null"
+stop_chain
+finish

@@ -1,0 +1,117 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# bench-usb.sh - a USB stick read and written three ways in one guest boot
+# of the USB rig: through disk: (pcid-less xhcid -> usbscsid, rxuctl open +
+# dd), through /dev/nbd0 (rxu-nbd on disk:0), and through Linux's own
+# xhci_hcd + usb-storage (/dev/sdX) on the same controller and stick.
+# Prints each figure (median of RUNS) and the ratios to Linux.  Not a
+# test: it never fails on a figure.
+#
+#   dd if=/dev/zero of=build/stick.img bs=1M count=64
+#   RXU_VM_USB_STICK=build/stick.img selftests/vm/run.sh -u qemu-xhci -k 6.12 -t 3000 \
+#       -- userspace/tools/bench-usb.sh [redox_uring.ko]
+#
+# Environment: RUNS (3), RANDOM_READS (200 reads of 4 KiB).
+NAME=bench-usb.sh
+cd "$(dirname "$0")/../.." || exit 1
+. selftests/drivers/usbscsid-lib.sh
+xhcid=$top/build/userspace/xhcid/xhcid
+topo=/run/rxu-vm/usb-topology
+runs=${RUNS:-3}
+nrand=${RANDOM_READS:-200}
+[ -x "$xhcid" ] && [ -r "$topo" ] || { echo "bench-usb: needs xhcid and the rig (-u)"; exit 1; }
+insmod "$ko" || exit 1
+modprobe nbd max_part=8
+ids=$(awk '$1 == "controller" { print $3 }' "$topo")
+size=$(awk '$1 == "image" && $2 == "stickimg" { print $4 }' "$topo")
+mib=$((size / 1048576))
+for d in /sys/bus/pci/devices/*; do
+	[ "$(sed 's/^0x//' "$d/vendor"):$(sed 's/^0x//' "$d/device")" = "$ids" ] && addr=${d##*/}
+done
+sys=/sys/bus/pci/devices/$addr
+bind() {
+	echo "$1" >"$sys/driver_override"
+	[ -e "$sys/driver" ] && echo "$addr" >"$sys/driver/unbind"
+	echo "$addr" >/sys/bus/pci/drivers_probe
+}
+now() { date +%s.%N; }
+# timed CMD...: seconds CMD took
+timed() {
+	_a=$(now)
+	"$@" >/dev/null 2>&1
+	_b=$(now)
+	echo "$_a $_b" | awk '{ printf "%.3f", $2 - $1 }'
+}
+median() { tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# measure NAME CMD...: the median of RUNS runs, remembered as $m_NAME
+measure() {
+	_n=$1
+	shift
+	_all=
+	_i=0
+	while [ $_i -lt "$runs" ]; do
+		_all="$_all $(timed "$@")"
+		_i=$((_i + 1))
+	done
+	_m=$(echo $_all | median)
+	eval "m_$_n=$_m"
+	echo "$_n: median $_m s of [$_all ]"
+}
+# random reads of 4 KiB at fixed offsets, on stdin
+offsets() { awk -v n="$nrand" -v b=$((size / 4096)) 'BEGIN { s = 12345; for (i = 0; i < n; i++) { s = (s * 1103515245 + 12345) % 2147483648; print s % b } }'; }
+offsets >"$tmp/offsets"
+
+conf=$tmp/xhcid.d
+mkdir -p "$conf"
+printf '[usbscsid]\nclass = 0x08\nsubclass = 0x06\nprotocol = 0x50\ncommand = %s\n' "$usbscsid" >"$conf/usbscsid.conf"
+bind vfio-pci
+"$xhcid" --vfio "$addr" --config "$conf" --token-file "$tmp/token" >"$tmp/xhcid.log" 2>&1 &
+xp=$!
+wait_for 120 grep -q '^usbscsid: serving disk:$' "$tmp/xhcid.log" || { cat "$tmp/xhcid.log"; exit 1; }
+echo "stick: $mib MiB; $runs runs each; $nrand random 4 KiB reads"
+measure disk_seq_read "$rxuctl" open -i disk:0 -- dd of=/dev/null bs=1M status=none
+measure disk_seq_write sh -c "dd if=/dev/zero bs=1M count=$mib status=none | '$rxuctl' open -o disk:0 -w -- dd bs=1M iflag=fullblock status=none"
+measure disk_rand_read "$rxuctl" open -i disk:0 -- python3 -c '
+import os
+for line in open("'"$tmp/offsets"'"):
+    os.pread(0, 4096, int(line) * 4096)'
+
+"$nbd" "$tmp/sock" disk:0 >"$tmp/nbd.out" 2>&1 &
+np=$!
+wait_for 10 grep -q serving "$tmp/nbd.out"
+nbd-client -unix "$tmp/sock" /dev/nbd0 -b 4096 >/dev/null 2>&1
+wait_for 10 test "$(cat /sys/block/nbd0/size)" != 0
+measure nbd_seq_read dd if=/dev/nbd0 of=/dev/null bs=1M iflag=direct status=none
+measure nbd_seq_write dd if=/dev/zero of=/dev/nbd0 bs=1M count=$mib oflag=direct status=none
+measure nbd_rand_read python3 -c '
+import os
+fd = os.open("/dev/nbd0", os.O_RDONLY | os.O_DIRECT)
+import mmap
+buf = mmap.mmap(-1, 4096)
+for line in open("'"$tmp/offsets"'"):
+    os.preadv(fd, [buf], int(line) * 4096)'
+nbd-client -d /dev/nbd0 >/dev/null 2>&1
+kill $np $xp 2>/dev/null
+wait $xp 2>/dev/null
+modprobe -a xhci_pci usb_storage sd_mod
+bind xhci_hcd
+wait_for 60 sh -c 'for b in /sys/block/sd*; do [ "$(cat $b/size 2>/dev/null)" -gt 0 ] 2>/dev/null && exit 0; done; exit 1'
+sd=
+for b in /sys/block/sd*; do [ "$(cat "$b/size")" = $((size / 512)) ] && sd=/dev/${b##*/}; done
+echo "Linux: $sd"
+measure linux_seq_read dd if="$sd" of=/dev/null bs=1M iflag=direct status=none
+measure linux_seq_write dd if=/dev/zero of="$sd" bs=1M count=$mib oflag=direct status=none
+measure linux_rand_read python3 -c '
+import os, mmap
+fd = os.open("'"$sd"'", os.O_RDONLY | os.O_DIRECT)
+buf = mmap.mmap(-1, 4096)
+for line in open("'"$tmp/offsets"'"):
+    os.preadv(fd, [buf], int(line) * 4096)'
+ratio() { echo "$1 $2" | awk '{ printf "%.2fx", ($2 > 0 && $1 > 0) ? $2 / $1 : 0 }'; }
+echo "--- throughput relative to Linux's usb-storage (time_linux / time_ours; > 1 is faster)"
+for w in seq_read seq_write rand_read; do
+	eval "d=\$m_disk_$w nb=\$m_nbd_$w l=\$m_linux_$w"
+	echo "$w: disk: $(ratio "$d" "$l")  /dev/nbd0: $(ratio "$nb" "$l")  (linux $l s, disk: $d s, nbd $nb s)"
+done
+echo "MB/s: disk: read $(echo "$mib $m_disk_seq_read" | awk '{printf "%.2f", $1/$2}'), linux read $(echo "$mib $m_linux_seq_read" | awk '{printf "%.2f", $1/$2}')"

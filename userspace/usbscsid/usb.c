@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: MIT
+/*
+ * usb.c: the transport over xhcid.  One u2u ring (ATTACH "SCHEME:")
+ * carries CLAIM, TRANSFER, CONTROL and CLEAR_HALT; its pool holds the
+ * transfer memory, which xhcid maps for DMA.  The BOT layer runs one
+ * command at a time, so every op is submit-and-wait on that ring (no
+ * reactor: usbscsid's disk: callbacks call us from inside theirs).  The
+ * descriptors are read once, through a path, on a small kernel ring.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rxu_usb.h"
+#include "usb.h"
+
+/* Longer than xhcid's own transfer timeout, so that its answer wins. */
+#define USB_WAIT_NS	((RXU_USB_TIMEOUT_MS + 5000ULL) * 1000000ULL)
+#define DESC_MAX	65536
+
+static struct usb_xport *to_usb(struct usbscsid_xport *x)
+{
+	return (struct usb_xport *)x;
+}
+
+static int64_t usb_call(struct usb_xport *u, uint8_t op, uint64_t offset,
+			uint64_t addr, uint64_t len)
+{
+	struct rxu_sqe64 sqe;
+	struct rxu_cqe64 cqe;
+	int ret;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = op;
+	sqe.syscall_flags = RXU_USB_VERSION;
+	sqe.fd = u->port_id;
+	sqe.offset = offset;
+	sqe.addr = addr;
+	sqe.len = len;
+	sqe.user_data = ++u->seq;
+	ret = rxu_queue_sqe(&u->u2u, &sqe);
+	if (ret)
+		return ret;
+	/* One request in flight: the next CQE is its answer. */
+	ret = rxu_wait_cqe(&u->u2u, &cqe, USB_WAIT_NS);
+	if (ret == -ETIME)
+		return -ETIMEDOUT;
+	if (ret == -EIO || ret == -ESHUTDOWN)
+		return -ENODEV;	/* xhcid has gone: so has the stick */
+	if (ret)
+		return ret;
+	if (cqe.user_data != u->seq)
+		return -EPROTO;
+	return rxu_cqe_result(&cqe);
+}
+
+/* The pool offset of [buf, buf + len) of our transfer memory. */
+static uint64_t pool_addr(struct usb_xport *u, const void *buf)
+{
+	return u->base + (uint64_t)((const uint8_t *)buf -
+				    (const uint8_t *)u->x.mem);
+}
+
+static int64_t usb_bulk(struct usbscsid_xport *x, uint8_t ep, void *buf,
+			uint32_t len)
+{
+	struct usb_xport *u = to_usb(x);
+
+	return usb_call(u, RXU_USB_OP_TRANSFER, ep, pool_addr(u, buf), len);
+}
+
+static int64_t usb_control(struct usbscsid_xport *x, uint64_t setup,
+			   void *buf, uint16_t len)
+{
+	struct usb_xport *u = to_usb(x);
+
+	return usb_call(u, RXU_USB_OP_CONTROL, setup,
+			buf ? pool_addr(u, buf) : u->base, len);
+}
+
+static int usb_clear_halt(struct usbscsid_xport *x, uint8_t ep)
+{
+	return (int)usb_call(to_usb(x), RXU_USB_OP_CLEAR_HALT, ep, 0, 0);
+}
+
+static const struct usbscsid_xport_ops usb_ops = {
+	.bulk = usb_bulk,
+	.control = usb_control,
+	.clear_halt = usb_clear_halt,
+};
+
+static int64_t kcall(struct usb_xport *u, struct rxu_sqe64 *sqe)
+{
+	struct rxu_cqe64 cqe;
+	int ret = rxu_queue_sqe(&u->kring, sqe);
+
+	if (!ret)
+		ret = rxu_wait_cqe(&u->kring, &cqe, 0);
+	return ret ? ret : rxu_cqe_result(&cqe);
+}
+
+/* SCHEME:PORT/descriptors, whole, into a malloc'ed buffer. */
+static int64_t read_descriptors(struct usb_xport *u, const char *scheme,
+				const char *port, uint8_t **out)
+{
+	char path[256];
+	struct rxu_sqe64 sqe;
+	uint8_t *buf;
+	int64_t fd, n, total = 0;
+
+	snprintf(path, sizeof(path), "%s:%s/descriptors", scheme, port);
+	rxu_prep_open(&sqe, path, strlen(path), O_RDONLY | O_CLOEXEC, 0, 0);
+	fd = kcall(u, &sqe);
+	if (fd < 0)
+		return fd;
+	buf = malloc(DESC_MAX);
+	if (!buf) {
+		close((int)fd);
+		return -ENOMEM;
+	}
+	do {
+		n = read((int)fd, buf + total, DESC_MAX - total);
+		if (n > 0)
+			total += n;
+	} while (n > 0 && total < DESC_MAX);
+	close((int)fd);
+	if (n < 0) {
+		free(buf);
+		return -errno;
+	}
+	*out = buf;
+	return total;
+}
+
+static int setup_pool(struct usb_xport *u, size_t mem_size)
+{
+	struct rxu_sqe64 sqe;
+	int64_t res;
+	int ret;
+
+	rxu_prep_dup_param(&sqe, u->u2u.fd, RXU_DUP_PARAM_POOL,
+			   strlen(RXU_DUP_PARAM_POOL), 0);
+	res = kcall(u, &sqe);
+	if (res < 0)
+		return (int)res;
+	ret = rxu_pool_init(&u->pool, (int)res);
+	if (ret)
+		return ret;
+	mem_size = (mem_size + 4095) & ~(size_t)4095;
+	ret = rxu_pool_grow(&u->pool, mem_size, &u->base);
+	if (ret)
+		return ret;
+	u->x.mem = rxu_pool_ptr(&u->pool, u->base, mem_size);
+	u->x.mem_size = mem_size;
+	return u->x.mem ? 0 : -EFAULT;
+}
+
+int usb_xport_open(struct usb_xport *u, const char *scheme, const char *port,
+		   const char *token, int iface, size_t mem_size)
+{
+	struct usb_bot_iface bot;
+	char name[128];
+	uint8_t *desc = NULL;
+	int64_t len;
+	int ret;
+
+	memset(u, 0, sizeof(*u));
+	u->kring.fd = u->u2u.fd = u->pool.fd = -1;
+	u->x.ops = &usb_ops;
+	if (!token || strlen(token) != RXU_USB_TOKEN_LEN)
+		return -EACCES;
+	ret = usb_port_id(port, &u->port_id);
+	if (ret)
+		return ret;
+	ret = rxu_setup(&u->kring, 16, 16, 0);
+	if (ret)
+		return ret;
+	len = read_descriptors(u, scheme, port, &desc);
+	if (len < 0)
+		return (int)len;
+	ret = usb_find_bot(desc, (size_t)len, iface, &bot);
+	free(desc);
+	if (ret)
+		return ret;
+	u->x.iface = bot.iface;
+	u->x.ep_in = bot.ep_in;
+	u->x.ep_out = bot.ep_out;
+	snprintf(name, sizeof(name), "%s:", scheme);
+	ret = rxu_instance_open(&u->u2u);
+	if (!ret)
+		ret = rxu_instance_create(&u->u2u, 8, 8, 0);
+	if (!ret)
+		ret = rxu_instance_map(&u->u2u);
+	if (!ret)
+		ret = rxu_instance_attach(&u->u2u, name);
+	if (!ret)
+		ret = setup_pool(u, mem_size);
+	if (ret)
+		return ret;
+	/* CLAIM: the token from the pool, then the device is ours. */
+	memcpy(u->x.mem, token, RXU_USB_TOKEN_LEN);
+	return (int)usb_call(u, RXU_USB_OP_CLAIM, 0, u->base,
+			     RXU_USB_TOKEN_LEN);
+}
+
+void usb_xport_close(struct usb_xport *u)
+{
+	if (u->pool.fd >= 0)
+		rxu_pool_close(&u->pool);
+	rxu_instance_close(&u->u2u);
+	rxu_instance_close(&u->kring);
+	u->x.mem = NULL;
+}
