@@ -14,14 +14,6 @@
 #include "tap.h"
 #include "usb-devices.h"
 
-#define CHECK_TEXT(got, want)						\
-	do {								\
-		if (strcmp((got), (want))) {				\
-			printf("#   got:\n%s\n#   want:\n%s\n", (got), (want)); \
-			CHECK(!"text differs");				\
-		}							\
-	} while (0)
-
 static int test_find_hid(void)
 {
 	struct usb_iface_info i;
@@ -110,15 +102,15 @@ static int test_classes(void)
 	char b[32];
 
 	usb_device_classes(qemu_kbd_desc, sizeof(qemu_kbd_desc), b, sizeof(b));
-	CHECK_TEXT(b, "HID");
+	CHECK_STR(b, "HID");
 	usb_device_classes(qemu_hub_desc, sizeof(qemu_hub_desc), b, sizeof(b));
-	CHECK_TEXT(b, "Hub");
+	CHECK_STR(b, "Hub");
 	usb_device_classes(qemu_storage_desc, sizeof(qemu_storage_desc), b, sizeof(b));
-	CHECK_TEXT(b, "Mass Storage");
+	CHECK_STR(b, "Mass Storage");
 	usb_device_classes(qemu_storage_desc, 5, b, sizeof(b));
-	CHECK_TEXT(b, "-");
+	CHECK_STR(b, "-");
 	usb_device_classes(qemu_storage_desc, sizeof(qemu_storage_desc), b, 5);
-	CHECK_TEXT(b, "Mass");
+	CHECK_STR(b, "Mass");
 	CHECK(usb_class_name(0x04) == NULL);
 	return 0;
 }
@@ -141,7 +133,7 @@ static int test_print(void)
 
 	TRY(dump(qemu_kbd_desc, sizeof(qemu_kbd_desc), &t, &r));
 	CHECK_EQ(r, 0);
-	CHECK_TEXT(t,
+	CHECK_STR(t,
 		"  Device: USB 2.00 class 00/00/00 ep0 mps 64 id 0627:0001"
 		" bcdDevice 0.00 strings 1/4/11 configurations 1\n"
 		"    Configuration 1: 1 interface(s), total 34 bytes,"
@@ -152,7 +144,7 @@ static int test_print(void)
 	free(t);
 	TRY(dump(qemu_storage_desc, sizeof(qemu_storage_desc), &t, &r));
 	CHECK_EQ(r, 0);
-	CHECK_TEXT(t,
+	CHECK_STR(t,
 		"  Device: USB 2.00 class 00/00/00 ep0 mps 8 id 46f4:0001"
 		" bcdDevice 0.00 strings 1/2/3 configurations 1\n"
 		"    Configuration 1: 1 interface(s), total 32 bytes,"
@@ -176,18 +168,18 @@ static int test_port_line(void)
 
 	CHECK_EQ(usb_parse_port_line("port5.1 configured full 0627:0001 00/00/00 usbhid\n",
 				     &l), 0);
-	CHECK_TEXT(l.port, "port5.1");
-	CHECK_TEXT(l.state, "configured");
-	CHECK_TEXT(l.speed, "full");
-	CHECK_TEXT(l.id, "0627:0001");
-	CHECK_TEXT(l.cls, "00/00/00");
-	CHECK_TEXT(l.driver, "usbhid");
+	CHECK_STR(l.port, "port5.1");
+	CHECK_STR(l.state, "configured");
+	CHECK_STR(l.speed, "full");
+	CHECK_STR(l.id, "0627:0001");
+	CHECK_STR(l.cls, "00/00/00");
+	CHECK_STR(l.driver, "usbhid");
 	CHECK_EQ(usb_parse_port_line("port3 empty - - - -", &l), 0);
-	CHECK_TEXT(l.state, "empty");
-	CHECK_TEXT(l.driver, "-");
+	CHECK_STR(l.state, "empty");
+	CHECK_STR(l.driver, "-");
 	CHECK_EQ(usb_parse_port_line("port1 configured high 46f4:0001 00/00/00 usbscsid,x\n",
 				     &l), 0);
-	CHECK_TEXT(l.driver, "usbscsid,x");
+	CHECK_STR(l.driver, "usbscsid,x");
 	CHECK_EQ(usb_parse_port_line("port3 empty - - -\n", &l), -EINVAL);
 	CHECK_EQ(usb_parse_port_line("port3 empty - - - - extra\n", &l), -EINVAL);
 	CHECK_EQ(usb_parse_port_line("hub3 empty - - - -\n", &l), -EINVAL);
@@ -203,17 +195,17 @@ static int test_strings(void)
 	char b[32];
 
 	usb_strings_get(s, "product", b, sizeof(b));
-	CHECK_TEXT(b, "QEMU USB Tablet");
+	CHECK_STR(b, "QEMU USB Tablet");
 	usb_strings_get(s, "manufacturer", b, sizeof(b));
-	CHECK_TEXT(b, "QEMU");
+	CHECK_STR(b, "QEMU");
 	usb_strings_get(s, "serial", b, sizeof(b));
-	CHECK_TEXT(b, "");
+	CHECK_STR(b, "");
 	usb_strings_get(s, "prod", b, sizeof(b));
-	CHECK_TEXT(b, "");
+	CHECK_STR(b, "");
 	usb_strings_get("product=no newline", "product", b, sizeof(b));
-	CHECK_TEXT(b, "no newline");
+	CHECK_STR(b, "no newline");
 	usb_strings_get(s, "product", b, 5);
-	CHECK_TEXT(b, "QEMU");
+	CHECK_STR(b, "QEMU");
 	return 0;
 }
 
