@@ -221,6 +221,7 @@ else
 		python3 -c '
 import os, select, struct, sys
 fd = os.open(sys.argv[1], os.O_RDONLY)
+print("open", flush=True)
 seen = []
 while len(seen) < 2:
     r, _, _ = select.select([fd], [], [], 10)
@@ -234,7 +235,7 @@ while len(seen) < 2:
 print("evdev KEY_A", " ".join(map(str, seen)))
 ' "$ev" >"$tmp/evdev" 2>&1 &
 		rd=$!
-		sleep 0.5
+		wait_for "$tmp/evdev" '^open$' >/dev/null
 		ctl "report port1 0000040000000000"
 		ctl "report port1 0000000000000000"
 		wait "$rd"

@@ -30,12 +30,14 @@
  *	ready <port> interface <n> <kind> <boot|report> ep<AA>
  *	key down KEY_A | key up KEY_A | button left down | rel x=5 y=-3
  *	abs x=16383 y=16383 | detached
- * Exit status: 0 after "detached" (the device went away: ENODEV) or on
- * SIGTERM; 1 on any other error (a message on stderr); 2 bad usage.
+ * Exit status: 0 after "detached" (the device went away: ENODEV) or
+ * "stopped" (SIGTERM or SIGINT: xhcid stops its drivers that way on a
+ * detach); 1 on any other error (a message on stderr); 2 bad usage.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,6 +311,20 @@ static void loop(struct hidd *h)
 	}
 }
 
+/*
+ * SIGTERM/SIGINT: say so and end.  Every line was flushed when written,
+ * and the kernel destroys the uinput device with its fd.
+ */
+static void on_stop(int sig)
+{
+	static const char msg[] = "stopped\n";
+
+	(void)sig;
+	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(1);
+	_exit(0);
+}
+
 static void options(struct hidd *h, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -362,6 +378,8 @@ int main(int argc, char **argv)
 	int r;
 
 	options(&h, argc, argv);
+	signal(SIGTERM, on_stop);
+	signal(SIGINT, on_stop);
 	r = rxu_setup(&h.in, 8, 8, 0);
 	if (r)
 		die(&h, r, "open " RXU_DEVICE_PATH);
