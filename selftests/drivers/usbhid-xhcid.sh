@@ -12,9 +12,11 @@
 # output goes to one file per port.  Checked: both drivers start (boot
 # keyboard, report-protocol tablet), `rxuctl usb` names them; `sendkey`
 # arrives as key lines, `input-send-event` as absolute and button lines;
-# `device_del kbd` ends the keyboard's usbhidd (ENODEV or xhcid's SIGTERM,
-# exit 0 either way) while xhcid and the tablet's driver live on;
-# `device_add` brings a new usbhidd that types again.  The controller is
+# with --uinput, a `sendkey` is read back from Linux's evdev node of
+# usbhidd's uinput device; `device_del kbd` ends the keyboard's usbhidd
+# (ENODEV or xhcid's SIGTERM, exit 0 either way) while xhcid and the
+# tablet's driver live on; `device_add` brings a new usbhidd that types
+# again.  The controller is
 # left with no driver, every device plugged in.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -77,9 +79,14 @@ check "$bdf bound to vfio-pci" bind vfio-pci
 
 rm -rf "$c"
 mkdir -p "$c/xhcid.d"
+# With uinput (and evdev to read it back), the drivers feed Linux too.
+modprobe uinput 2>/dev/null
+modprobe evdev 2>/dev/null
+uinput=
+[ -c /dev/uinput ] && command -v python3 >/dev/null && uinput=--uinput
 cat >"$c/hid.sh" <<EOT
 #!/bin/sh
-exec $hidd >>"$c/hid.\$XHCID_PORT" 2>&1
+exec $hidd $uinput >>"$c/hid.\$XHCID_PORT" 2>&1
 EOT
 chmod +x "$c/hid.sh"
 printf '[usbhid]\nclass = 0x03\ncommand = %s\n' "$c/hid.sh" >"$c/xhcid.d/usbhid.conf"
@@ -109,6 +116,24 @@ check "sendkey a: key up KEY_A" waitfor 20 has "$K" '^key up KEY_A$'
 check "sendkey shift-b: KEY_LEFTSHIFT down" waitfor 20 has "$K" '^key down KEY_LEFTSHIFT$'
 check "sendkey shift-b: KEY_B down, then up" waitfor 20 has "$K" '^key up KEY_B$'
 check "sendkey shift-b: KEY_LEFTSHIFT up" waitfor 20 has "$K" '^key up KEY_LEFTSHIFT$'
+
+# --- the same keys as Linux's evdev sees them (--uinput) -------------
+if [ -z "$uinput" ]; then
+	skip "sendkey a through uinput to evdev" "no /dev/uinput or no python3"
+else
+	ev=
+	for d in /sys/class/input/event*; do
+		[ "$(cat "$d/device/name" 2>/dev/null)" = "usbhidd port$kport keyboard" ] &&
+			ev=/dev/input/${d##*/}
+	done
+	python3 selftests/drivers/evdev-keys.py "${ev:-/dev/null}" 30 >"$c/evdev" 2>&1 &
+	rd=$!
+	waitfor 20 has "$c/evdev" '^open$'
+	"$mon" 'sendkey a' >/dev/null
+	wait "$rd"
+	check "sendkey a reaches evdev (${ev:-no device}): KEY_A down, up" \
+		has "$c/evdev" '^evdev 30 1 0$'
+fi
 
 # --- the tablet: absolute position and a button ----------------------
 "$mon" -j '{"execute": "input-send-event", "arguments": {"events": [{"type": "abs", "data": {"axis": "x", "value": 1000}}, {"type": "abs", "data": {"axis": "y", "value": 2000}}]}}' >/dev/null

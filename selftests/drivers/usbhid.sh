@@ -216,30 +216,13 @@ else
 	done
 	check "--uinput: an input device 'usbhidd port1 keyboard' (${ev:-none})" test -n "$ev"
 	if [ -n "$ev" ]; then
-		# Reads struct input_event (on 64-bit: 16-byte time, u16 type,
-		# u16 code, s32 value) until KEY_A (30) down and up.
-		python3 -c '
-import os, select, struct, sys
-fd = os.open(sys.argv[1], os.O_RDONLY)
-print("open", flush=True)
-seen = []
-while len(seen) < 2:
-    r, _, _ = select.select([fd], [], [], 10)
-    if not r:
-        break
-    data = os.read(fd, 24 * 64)
-    for i in range(0, len(data) - 23, 24):
-        _, _, t, c, v = struct.unpack("qqHHi", data[i:i + 24])
-        if t == 1 and c == 30:
-            seen.append(v)
-print("evdev KEY_A", " ".join(map(str, seen)))
-' "$ev" >"$tmp/evdev" 2>&1 &
+		python3 selftests/drivers/evdev-keys.py "$ev" 30 >"$tmp/evdev" 2>&1 &
 		rd=$!
 		wait_for "$tmp/evdev" '^open$' >/dev/null
 		ctl "report port1 0000040000000000"
 		ctl "report port1 0000000000000000"
 		wait "$rd"
-		check "--uinput: evdev reads KEY_A down then up" grep -q '^evdev KEY_A 1 0$' "$tmp/evdev"
+		check "--uinput: evdev reads KEY_A down then up" grep -q '^evdev 30 1 0$' "$tmp/evdev"
 		sed 's/^/# /' "$tmp/evdev"
 	fi
 	check "--uinput: the text lines too" wait_for "$tmp/ui" '^key up KEY_A$'
