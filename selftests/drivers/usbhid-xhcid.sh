@@ -172,4 +172,6 @@ show xhcid "$c/xhcid.out" | tail -n 20
 show kbd "$K"
 show tablet "$T"
 bind "" || nok "$bdf given back (driver: $(drv_of))"
+check "rmmod redox_uring: xhcid and its drivers gave everything back" \
+	rmmod redox_uring
 finish
