@@ -4,12 +4,13 @@
  * absolute pointers such as QEMU's usb-tablet.
  *
  *	usbhidd [--uinput] [--report-protocol] [--scheme S] [--port P]
- *		[--interface N] [--token T]
+ *		[--interface N] [--token T] [SCHEME PORT INTERFACE]
  *
  * xhcid spawns it for every HID interface (rule xhcid.d/usbhid.conf) with
  * XHCID_SCHEME, XHCID_PORT, XHCID_INTERFACE and XHCID_TOKEN in its
- * environment; the options override them (the token is needed for the
- * request and endpoint files).
+ * environment; the options (or the three words, as a rule's
+ * "usbhidd $SCHEME $PORT $INTERFACE" gives them) override them; the token
+ * is needed for the request and endpoint files.
  *
  * Top-down:
  *  1. read "<S>:<P>/descriptors" and find the interface, its HID
@@ -88,7 +89,7 @@ static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
 		"usage: %s [--uinput] [--report-protocol] [--scheme S] [--port P]\n"
-		"       [--interface N] [--token T]\n"
+		"       [--interface N] [--token T] [SCHEME PORT INTERFACE]\n"
 		"Drives one HID interface of a device on `usb:`; the defaults come from\n"
 		"the environment xhcid gives (%s %s %s %s).\n",
 		prog, RXU_USB_ENV_SCHEME, RXU_USB_ENV_PORT,
@@ -355,8 +356,13 @@ static void options(struct hidd *h, int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (optind != argc)
+	if (argc - optind == 3) {
+		h->scheme = argv[optind];
+		h->port = argv[optind + 1];
+		iface = argv[optind + 2];
+	} else if (optind != argc) {
 		usage();
+	}
 	if (!h->scheme)
 		h->scheme = RXU_USB_SCHEME;
 	if (!h->port || !h->token || !iface) {
