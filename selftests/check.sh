@@ -111,7 +111,7 @@ host_checks() {
 	# libclang-rt-14-dev, which clang only recommends: without it, say so.
 	if echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' |
 		clang -fsanitize=fuzzer -x c - -o "$out/fuzz-probe" >/dev/null 2>&1; then
-		step "librxu libFuzzer targets (fuzz_ring, fuzz_pool), 10 s each" \
+		step "libFuzzer targets (fuzz_ring, fuzz_pool, fuzz_hid), 10 s each" \
 			fuzz.log make -C userspace fuzz FUZZ_SECONDS=10
 	else
 		echo "SKIP librxu libFuzzer targets: clang -fsanitize=fuzzer does not link (apt-get install libclang-rt-14-dev)"
@@ -166,6 +166,7 @@ guest_checks() {
 #   selftests/drivers/pcid.sh      bad requests and their errors, a second
 #                                  driver refused, a driver killed mid-DMA,
 #                                  config view = sysfs, original drivers back
+#   selftests/drivers/usbhid.sh    usbhidd and `rxuctl usb` against usb-fake
 # Each script's TAP cases are counted.  One more case per script and kernel
 # needs the script to have exited 0 and its plan ("1..N") to equal the
 # results it printed, and one per kernel needs the guest run to end with a
@@ -173,7 +174,7 @@ guest_checks() {
 # crash) fails loudly instead of passing with fewer cases.  A kernel where
 # the VFIO guest cannot work fails with its reason; nothing is skipped
 # silently.  2-3 min per kernel on the 2-core machine (more when loaded).
-driver_scripts="selftests/drivers/edu.sh userspace/pcid/guest-smoke.sh selftests/drivers/pcid.sh"
+driver_scripts="selftests/drivers/edu.sh userspace/pcid/guest-smoke.sh selftests/drivers/pcid.sh selftests/drivers/usbhid.sh"
 driver_checks() {
 	local k
 	step "edud + pcid + bench-irq build" build-drivers.log make -C userspace

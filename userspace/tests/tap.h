@@ -86,6 +86,17 @@ static inline void tap_fail_eq(const char *file, int line, const char *a,
 		}							\
 	} while (0)
 
+/* Two NUL-terminated strings are equal; both are printed if not. */
+#define CHECK_STR(got, want)						\
+	do {								\
+		const char *_g = (got), *_w = (want);			\
+		if (strcmp(_g, _w)) {					\
+			printf("#   got:\n%s\n#   want:\n%s\n", _g, _w); \
+			tap_fail_at(__FILE__, __LINE__, #got " == " #want); \
+			return 1;					\
+		}							\
+	} while (0)
+
 #define TRY(call)							\
 	do {								\
 		if (call)						\

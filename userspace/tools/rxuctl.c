@@ -4,6 +4,7 @@
  *
  *   rxuctl open [-w] [-c] [-i PATH] [-o PATH] [PATH...] -- CMD [ARGS...]
  *   rxuctl ls
+ *   rxuctl usb [-v] [SCHEME...]
  *
  * open: opens every PATH with an OPEN SQE on a kernel (u2k) ring, so
  * that scheme paths ("mem:f") work as well as Linux paths, then execs CMD
@@ -24,6 +25,9 @@
  * pairs: `scheme NAME pid P inflight N pending N files N garbage N`,
  * `instance ID pid P role R state S sq N cq N`).
  *
+ * usb: the ports and devices of every `usb` scheme (xhcid), see
+ * usb-list.c.
+ *
  * Exit status: 1 with a message on an error, 2 with the usage on bad
  * arguments; after a successful exec, CMD's own.
  */
@@ -36,6 +40,7 @@
 #include <unistd.h>
 
 #include "rxu.h"
+#include "usb-list.h"
 
 #ifndef PROC_PATH
 #define PROC_PATH	"/proc/redox_uring"	/* -DPROC_PATH=... to test ls */
@@ -49,14 +54,16 @@ static __attribute__((noreturn)) void usage(void)
 	fprintf(stderr,
 		"usage: %s open [-w] [-c] [-i PATH] [-o PATH] [PATH...] -- CMD [ARGS...]\n"
 		"       %s ls\n"
+		"       %s usb [-v] [SCHEME...]\n"
 		"open: open each PATH through a redox_uring kernel ring (scheme paths\n"
 		"      such as mem:f included) and exec CMD with PATHs on fds 3, 4, ...\n"
 		"  -w, --write        open O_RDWR (an -o PATH without -w: O_WRONLY)\n"
 		"  -c, --create       add O_CREAT (mode 0666 & ~umask)\n"
 		"  -i, --stdin PATH   PATH (always O_RDONLY) becomes fd 0\n"
 		"  -o, --stdout PATH  PATH becomes fd 1\n"
-		"ls:   list registered schemes and live instances (" PROC_PATH ")\n",
-		prog, prog);
+		"ls:   list registered schemes and live instances (" PROC_PATH ")\n"
+		"usb:  list USB ports and devices of the usb schemes (-v: descriptors)\n",
+		prog, prog, prog);
 	exit(2);
 }
 
@@ -359,6 +366,8 @@ int main(int argc, char **argv)
 		return cmd_open(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ls"))
 		return cmd_ls(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "usb"))
+		return rxuctl_usb(argc - 1, argv + 1, PROC_PATH);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
 		usage();
 	fprintf(stderr, "%s: unknown command %s\n", prog, argv[1]);
