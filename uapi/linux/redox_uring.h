@@ -149,6 +149,7 @@ struct rxu_cqe32 {
 #define RXU_CQE_EVENT		(1U << 0)
 #define RXU_CQE_LAST_UPDATE	(1U << 1)
 #define RXU_CQE_PASS_FD		(1U << 2)	/* provider -> kernel only */
+#define RXU_CQE_ZC_DATA		(1U << 3)	/* provider -> kernel only, below */
 #define RXU_CQE_EVENT_SHIFT	8
 
 /* Event flags (Redox values for READ and WRITE). */
@@ -207,6 +208,41 @@ struct rxu_pool_range {
 	__u64	size;
 };
 
+/*
+ * Zero-copy READ answers (an extension of section 7; docs/zero-copy.md).
+ *
+ * A provider opts in with RXU_IOC_SCHEME_FEATURES on its own instance
+ * fd (a u64 mask; unknown bits are EINVAL, an instance that is not an
+ * attached provider EBADFD, a provider with 32-bit entries EOPNOTSUPP).
+ * A provider that never sends it sees exactly the section 7 behaviour:
+ * old modules answer the ioctl with ENOTTY, so it doubles as a probe.
+ *
+ * With RXU_SCHEME_FEAT_ZC_READ, each READ and PREAD SQE made after the
+ * ioctl carries RXU_RW_ZC in syscall_flags; len is the consumer's whole
+ * request (up to RXU_SCHEME_ZC_MAX), addr still locates room in the data
+ * region and additional1 says how many bytes of room that is (it may be
+ * less than len).  The provider answers in one of two ways:
+ *  - as before: the bytes at addr in the data region, status <= additional1;
+ *  - with RXU_CQE_ZC_DATA: status = n <= len bytes, extra = the address
+ *    of those n bytes in the answering process's own memory (the process
+ *    that rings the doorbell with ENTER).  The kernel pins those pages
+ *    (read-only) during that ENTER and copies them straight into the
+ *    consumer's buffer, in the consumer's context, with one copy.
+ * An address the answering process cannot read makes the request fail
+ * with EIO, as does RXU_CQE_ZC_DATA on any SQE without RXU_RW_ZC.  The
+ * consumer never sees extra (its CQE's extra is 0), so the provider's
+ * address layout does not leak.  The pages stay pinned until the
+ * consumer has taken its bytes (or given the request up); what they hold
+ * when the consumer copies is what it gets, so a provider that rewrites
+ * the range meanwhile races with that copy as it would with a read(2).
+ * Neither side ever maps the other's memory.
+ */
+#define RXU_SCHEME_FEAT_ZC_READ	(1ULL << 0)
+#define RXU_SCHEME_FEATS_ALL	RXU_SCHEME_FEAT_ZC_READ
+
+#define RXU_RW_ZC		(1U << 0)	/* READ/PREAD SQE: ZC_DATA welcome */
+#define RXU_SCHEME_ZC_MAX	(1U << 20)	/* bytes of one zero-copy READ */
+
 /* --- Section 1, 6 and 7: ioctls on an instance fd --- */
 
 struct rxu_attach {
@@ -246,6 +282,7 @@ struct rxu_recv_info {
 #define RXU_IOC_ATTACH		_IOW(RXU_IOC_MAGIC, 1, struct rxu_attach)
 #define RXU_IOC_ENTER		_IOW(RXU_IOC_MAGIC, 2, struct rxu_enter)
 #define RXU_IOC_RECV		_IOWR(RXU_IOC_MAGIC, 3, struct rxu_recv_info)
+#define RXU_IOC_SCHEME_FEATURES	_IOW(RXU_IOC_MAGIC, 4, __u64)
 
 /* --- compile-time layout checks --- */
 
