@@ -137,22 +137,26 @@ int rxu_sreq_copy_out(const struct rxu_sreq *r, struct iov_iter *to,
  * answers use.  Requests built from now on are offered them; those in
  * flight keep what they were offered.
  */
-long rxu_scheme_set_features(struct rxu_instance *inst, const u64 __user *arg)
+long rxu_scheme_set_features(struct rxu_instance *inst, void __user *arg)
 {
-	u64 feats;
+	struct rxu_scheme_features f;
 
-	if (get_user(feats, arg))
-		return -EFAULT;
-	/* Pairs with the release that published the role, as in ENTER. */
+	/*
+	 * Not a provider: an unknown ioctl, as section 1 has it for every
+	 * number it does not list.  Pairs with the release that published
+	 * the role, as in ENTER.
+	 */
 	if (smp_load_acquire(&inst->state) != RXU_STATE_ATTACHED ||
 	    inst->role != RXU_ROLE_PROVIDER)
-		return -EBADFD;
-	if (feats & ~RXU_SCHEME_FEATS_ALL)
+		return -ENOTTY;
+	if (copy_from_user(&f, arg, sizeof(f)))
+		return -EFAULT;
+	if (f.reserved || (f.features & ~RXU_SCHEME_FEATS_ALL))
 		return -EINVAL;
 	/* A 32-bit CQE's extra cannot hold an address. */
-	if ((feats & RXU_SCHEME_FEAT_ZC_READ) && rxu_is_bits32(inst))
+	if ((f.features & RXU_SCHEME_FEAT_ZC_READ) && rxu_is_bits32(inst))
 		return -EOPNOTSUPP;
 	/* Our fd holds the scheme: it is only dropped at the fd's release. */
-	WRITE_ONCE(inst->scheme->features, feats);
+	WRITE_ONCE(inst->scheme->features, f.features);
 	return 0;
 }

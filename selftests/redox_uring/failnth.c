@@ -806,6 +806,23 @@ static const char *const at_name[AT_N] = {
 	"consumer's finishing ENTER",
 };
 
+/*
+ * ENTER t (flags) for stage of a request; with the injection at
+ * allocation n when stage is the one swept (at).  Whether that
+ * allocation was reached, or hit unchanged for the other stages.
+ */
+static int stage_enter(struct rxt *t, uint32_t flags, int stage, int at,
+		       int n, int hit)
+{
+	if (stage != at) {
+		rxt_enter(t, 0, flags, 0);
+		return hit;
+	}
+	fi_arm(n);
+	rxt_enter(t, 0, flags, 0);
+	return fi_disarm();
+}
+
 TEST_F_TIMEOUT(fail, scheme_open_each_side, 600)
 {
 	struct rxtp *p;
@@ -829,23 +846,11 @@ TEST_F_TIMEOUT(fail, scheme_open_each_side, 600)
 			s = rxt_sqe(RXU_OP_OPEN, 0, (uintptr_t)path,
 				    strlen(path), O_RDWR | O_CLOEXEC, 0x0be);
 			ASSERT_EQ(0, rxt_push(&k, &s));
-			hit = 0;
-			if (at == AT_SUBMIT)
-				fi_arm(n);
-			rxt_enter(&k, 0, 0, 0);
-			if (at == AT_SUBMIT)
-				hit = fi_disarm();
+			hit = stage_enter(&k, 0, AT_SUBMIT, at, n, 0);
 			rxtp_serve_queued(p);
-			if (at == AT_DOORBELL)
-				fi_arm(n);
-			rxt_enter(&p->t, 0, RXU_ENTER_ONLY_NOTIFY, 0);
-			if (at == AT_DOORBELL)
-				hit = fi_disarm();
-			if (at == AT_FINISH)
-				fi_arm(n);
-			rxt_enter(&k, 0, 0, 0);
-			if (at == AT_FINISH)
-				hit = fi_disarm();
+			hit = stage_enter(&p->t, RXU_ENTER_ONLY_NOTIFY,
+					  AT_DOORBELL, at, n, hit);
+			hit = stage_enter(&k, 0, AT_FINISH, at, n, hit);
 			EXPECT_EQ(0, one_cqe(&k, 0x0be, &st)) {
 				TH_LOG("%s, allocation %d: no single CQE",
 				       at_name[at], n);
@@ -880,7 +885,9 @@ TEST_F_TIMEOUT(fail, scheme_open_each_side, 600)
 TEST_F_TIMEOUT(fail, scheme_zc_read_each_side, 600)
 {
 	static unsigned char src[4 * 4096], buf[3 * 4096];
-	uint64_t feats = RXU_SCHEME_FEAT_ZC_READ;
+	struct rxu_scheme_features feats = {
+		.features = RXU_SCHEME_FEAT_ZC_READ,
+	};
 	char name[32], path[64];
 	struct rxtp *p;
 	int at, n, hit;
@@ -914,26 +921,14 @@ TEST_F_TIMEOUT(fail, scheme_zc_read_each_side, 600)
 			s = rxt_sqe(RXU_OP_READ, (uint64_t)fd, (uintptr_t)buf,
 				    sizeof(buf), 0, 2);
 			ASSERT_EQ(0, rxt_push(&k, &s));
-			hit = 0;
-			if (at == AT_SUBMIT)
-				fi_arm(n);
-			rxt_enter(&k, 0, 0, 0);
-			if (at == AT_SUBMIT)
-				hit = fi_disarm();
+			hit = stage_enter(&k, 0, AT_SUBMIT, at, n, 0);
 			if (!rxtp_pop_sqe(&p->t, &got))
 				rxtp_push_cqe(&p->t, got.user_data,
 					      sizeof(buf), RXU_CQE_ZC_DATA,
 					      (uintptr_t)(src + 100));
-			if (at == AT_DOORBELL)
-				fi_arm(n);
-			rxt_enter(&p->t, 0, RXU_ENTER_ONLY_NOTIFY, 0);
-			if (at == AT_DOORBELL)
-				hit = fi_disarm();
-			if (at == AT_FINISH)
-				fi_arm(n);
-			rxt_enter(&k, 0, 0, 0);
-			if (at == AT_FINISH)
-				hit = fi_disarm();
+			hit = stage_enter(&p->t, RXU_ENTER_ONLY_NOTIFY,
+					  AT_DOORBELL, at, n, hit);
+			hit = stage_enter(&k, 0, AT_FINISH, at, n, hit);
 			EXPECT_EQ(0, one_cqe(&k, 2, &st)) {
 				TH_LOG("%s, allocation %d: no single CQE",
 				       at_name[at], n);

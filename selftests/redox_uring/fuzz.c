@@ -2054,17 +2054,18 @@ static void prov_u2u(struct prov *p, struct pu2u *u)
 static void prov_features(struct prov *p)
 {
 	struct thr *T = &p->rng;
-	uint64_t f = RXU_SCHEME_FEAT_ZC_READ;
+	struct rxu_scheme_features f = { .features = RXU_SCHEME_FEAT_ZC_READ };
 
 	switch (rn(T, 10)) {
-	case 0: f = rnd(T); break;
-	case 1: f = 0; break;
-	case 2:
+	case 0: f.features = rnd(T); break;
+	case 1: f.features = 0; break;
+	case 2: f.reserved = 1ULL << rn(T, 64); break;
+	case 3:
 		ioctl(p->t.fd, RXU_IOC_SCHEME_FEATURES, (void *)rnd(T));
 		return;
 	default: break;
 	}
-	if (!ioctl(p->t.fd, RXU_IOC_SCHEME_FEATURES, &f) && f)
+	if (!ioctl(p->t.fd, RXU_IOC_SCHEME_FEATURES, &f) && f.features)
 		pst->zc_optin++;
 }
 

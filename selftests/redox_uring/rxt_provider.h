@@ -611,9 +611,11 @@ static inline int rxtp_register(struct rxtp *p, const char *name)
 	if (size <= 0)
 		return -EINVAL;
 	if (p->sh && p->sh->zc) {
-		uint64_t feats = RXU_SCHEME_FEAT_ZC_READ;
+		struct rxu_scheme_features f = {
+			.features = RXU_SCHEME_FEAT_ZC_READ,
+		};
 
-		if (ioctl(p->t.fd, RXU_IOC_SCHEME_FEATURES, &feats))
+		if (ioctl(p->t.fd, RXU_IOC_SCHEME_FEATURES, &f))
 			return -errno;
 	}
 	p->data_len = (size_t)size;

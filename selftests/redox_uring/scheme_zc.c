@@ -73,23 +73,6 @@ static long long pins_settle(long long base)
 	return now;
 }
 
-static long long proc_garbage(const char *name)
-{
-	char buf[8192], key[64], *p;
-	ssize_t n;
-
-	n = rxt_read_file("/proc/redox_uring", buf, sizeof(buf) - 1);
-	if (n < 0)
-		return n;
-	buf[n] = '\0';
-	snprintf(key, sizeof(key), "scheme %s pid ", name);
-	p = strstr(buf, key);
-	if (!p)
-		return -ENOENT;
-	p = strstr(p, " garbage ");
-	return p ? atoll(p + 9) : -EINVAL;
-}
-
 static int pattern_ok(const unsigned char *buf, size_t len, size_t pos)
 {
 	size_t i;
@@ -186,9 +169,18 @@ static void answer(struct rxtp *p, uint64_t ud, int64_t st, uint64_t fl,
 	rxt_enter(&p->t, 0, RXU_ENTER_ONLY_NOTIFY, 0);
 }
 
+static int set_features_r(int fd, uint64_t feats, uint64_t reserved)
+{
+	struct rxu_scheme_features f = {
+		.features = feats, .reserved = reserved,
+	};
+
+	return ioctl(fd, RXU_IOC_SCHEME_FEATURES, &f) ? -errno : 0;
+}
+
 static int set_features(int fd, uint64_t feats)
 {
-	return ioctl(fd, RXU_IOC_SCHEME_FEATURES, &feats) ? -errno : 0;
+	return set_features_r(fd, feats, 0);
 }
 
 /* Register p as name, opted in (zc) or not: 0 or -errno. */
@@ -218,6 +210,14 @@ static void prov_down(struct rxtp *p)
 	p->files = NULL;
 	free(p->huge);
 	p->huge = NULL;
+}
+
+/* p answers got with (status, flags, extra); k's result for it. */
+static int64_t reply(FIXTURE_DATA(zc) *self, const struct rxu_sqe64 *got,
+		     int64_t st, uint64_t fl, uint64_t extra)
+{
+	answer(&self->p, got->user_data, st, fl, extra);
+	return result(&self->k, UD_RD, NULL);
 }
 
 FIXTURE_SETUP(zc)
@@ -255,18 +255,21 @@ TEST_F(zc, features_ioctl_errors)
 	char at[48];
 	int fd;
 
-	/* An Initial instance, a kernel ring: not providers. */
+	/* An Initial instance, a kernel ring: for them it is unknown. */
 	fd = open(RXU_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EBADFD, set_features(fd, RXU_SCHEME_FEAT_ZC_READ));
+	EXPECT_EQ(-ENOTTY, set_features(fd, RXU_SCHEME_FEAT_ZC_READ));
 	close(fd);
-	EXPECT_EQ(-EBADFD, set_features(self->k.fd, RXU_SCHEME_FEAT_ZC_READ));
-	EXPECT_EQ(-EBADFD, set_features(self->k.fd, 0));
+	EXPECT_EQ(-ENOTTY, set_features(self->k.fd, RXU_SCHEME_FEAT_ZC_READ));
+	EXPECT_EQ(-ENOTTY, set_features(self->k.fd, 0));
 	/* The provider: bad pointer, unknown bits, then fine. */
 	EXPECT_EQ(-1, ioctl(self->p.t.fd, RXU_IOC_SCHEME_FEATURES, NULL));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-EINVAL, set_features(self->p.t.fd, 1ULL << 1));
 	EXPECT_EQ(-EINVAL, set_features(self->p.t.fd, ~0ULL));
+	EXPECT_EQ(-EINVAL, set_features_r(self->p.t.fd, 0, 1));
+	EXPECT_EQ(-EINVAL, set_features_r(self->p.t.fd,
+					  RXU_SCHEME_FEAT_ZC_READ, 1ULL << 63));
 	EXPECT_EQ(0, set_features(self->p.t.fd, 0));
 	EXPECT_EQ(0, set_features(self->p.t.fd, RXU_SCHEME_FEAT_ZC_READ));
 	/* A provider with 32-bit entries cannot name an address. */
@@ -278,7 +281,7 @@ TEST_F(zc, features_ioctl_errors)
 	EXPECT_EQ(0, set_features(t.fd, 0));
 	/* Created, not attached: not yet a provider. */
 	ASSERT_EQ(0, rxt_open_create(&u, 4, 4, 0));
-	EXPECT_EQ(-EBADFD, set_features(u.fd, RXU_SCHEME_FEAT_ZC_READ));
+	EXPECT_EQ(-ENOTTY, set_features(u.fd, RXU_SCHEME_FEAT_ZC_READ));
 	rxt_destroy(&u);
 	rxt_destroy(&t);
 }
@@ -324,8 +327,7 @@ TEST_F(zc, opt_in_offers_zc_on_reads_only)
 	EXPECT_EQ((uint64_t)RXU_RW_ZC, got.syscall_flags);
 	EXPECT_EQ((uint64_t)(300000), got.len);
 	EXPECT_EQ((uint64_t)(256 * 1024), got.additional1);
-	answer(&self->p, got.user_data, 0, 0, 0);
-	EXPECT_EQ((int64_t)(0), result(&self->k, UD_RD, NULL));
+	EXPECT_EQ((int64_t)(0), reply(self, &got, 0, 0, 0));
 	/* 3 MiB asked: RXU_SCHEME_ZC_MAX of it. */
 	s = rxt_sqe(RXU_OP_PREAD, (uint64_t)self->fd, (uintptr_t)buf,
 		    sizeof(buf), 77, UD_RD);
@@ -335,16 +337,14 @@ TEST_F(zc, opt_in_offers_zc_on_reads_only)
 	EXPECT_EQ((uint64_t)RXU_SCHEME_ZC_MAX, got.len);
 	EXPECT_EQ((uint64_t)(256 * 1024), got.additional1);
 	EXPECT_EQ((uint64_t)(77), got.offset);
-	answer(&self->p, got.user_data, 0, 0, 0);
-	EXPECT_EQ((int64_t)(0), result(&self->k, UD_RD, NULL));
+	EXPECT_EQ((int64_t)(0), reply(self, &got, 0, 0, 0));
 	/* Small: room for all of it. */
 	s = rxt_sqe(RXU_OP_READ, (uint64_t)self->fd, (uintptr_t)buf, 100, 0,
 		    UD_RD);
 	ASSERT_EQ(0, submit(&self->k, &self->p, &s, &got));
 	EXPECT_EQ((uint64_t)(100), got.len);
 	EXPECT_EQ((uint64_t)(100), got.additional1);
-	answer(&self->p, got.user_data, 0, 0, 0);
-	EXPECT_EQ((int64_t)(0), result(&self->k, UD_RD, NULL));
+	EXPECT_EQ((int64_t)(0), reply(self, &got, 0, 0, 0));
 	/* A WRITE is as it was, and refuses a zero-copy answer. */
 	s = rxt_sqe(RXU_OP_WRITE, (uint64_t)self->fd, (uintptr_t)buf, 100, 0,
 		    UD_RD);
@@ -352,14 +352,11 @@ TEST_F(zc, opt_in_offers_zc_on_reads_only)
 	EXPECT_EQ((uint64_t)(0), got.syscall_flags);
 	EXPECT_EQ((uint64_t)(100), got.len);
 	EXPECT_EQ((uint64_t)(0), got.additional1);
-	answer(&self->p, got.user_data, 100, RXU_CQE_ZC_DATA,
-	       (uintptr_t)buf);
-	EXPECT_EQ(ERR64(EIO), (uint64_t)result(&self->k, UD_RD, NULL));
+	EXPECT_EQ(ERR64(EIO), (uint64_t)reply(self, &got, 100, RXU_CQE_ZC_DATA, (uintptr_t)buf));
 	/* So does a SEEK. */
 	s = rxt_sqe(RXU_OP_SEEK, (uint64_t)self->fd, 0, 0, 5, UD_RD);
 	ASSERT_EQ(0, submit(&self->k, &self->p, &s, &got));
-	answer(&self->p, got.user_data, 5, RXU_CQE_ZC_DATA, (uintptr_t)buf);
-	EXPECT_EQ(ERR64(EIO), (uint64_t)result(&self->k, UD_RD, NULL));
+	EXPECT_EQ(ERR64(EIO), (uint64_t)reply(self, &got, 5, RXU_CQE_ZC_DATA, (uintptr_t)buf));
 }
 
 /* ---------------------------------------------------------------- */
@@ -387,18 +384,14 @@ TEST_F(zc, answer_lands_in_the_buffer_and_hides_the_address)
 	/* A short answer, and one of no bytes. */
 	memset(buf, 0, sizeof(buf));
 	ASSERT_EQ(0, submit(&self->k, &self->p, &s, &got));
-	answer(&self->p, got.user_data, 10, RXU_CQE_ZC_DATA,
-	       (uintptr_t)src);
-	EXPECT_EQ((int64_t)(10), result(&self->k, UD_RD, NULL));
+	EXPECT_EQ((int64_t)(10), reply(self, &got, 10, RXU_CQE_ZC_DATA, (uintptr_t)src));
 	EXPECT_TRUE(pattern_ok(buf, 10, 0));
 	EXPECT_EQ(0, buf[10]);
 	ASSERT_EQ(0, submit(&self->k, &self->p, &s, &got));
-	answer(&self->p, got.user_data, 0, RXU_CQE_ZC_DATA, 0);
-	EXPECT_EQ((int64_t)(0), result(&self->k, UD_RD, NULL));
+	EXPECT_EQ((int64_t)(0), reply(self, &got, 0, RXU_CQE_ZC_DATA, 0));
 	/* An error stays an error. */
 	ASSERT_EQ(0, submit(&self->k, &self->p, &s, &got));
-	answer(&self->p, got.user_data, -ENOSPC, RXU_CQE_ZC_DATA, 0);
-	EXPECT_EQ(ERR64(ENOSPC), (uint64_t)result(&self->k, UD_RD, NULL));
+	EXPECT_EQ(ERR64(ENOSPC), (uint64_t)reply(self, &got, -ENOSPC, RXU_CQE_ZC_DATA, 0));
 	free(src);
 }
 
@@ -420,9 +413,7 @@ TEST_F(zc, readv_and_one_mib_in_one_round_trip)
 	ASSERT_EQ(0, submit(&self->k, &self->p, &s, &got));
 	EXPECT_EQ((uint64_t)RXU_OP_READ, got.opcode);
 	EXPECT_EQ((uint64_t)(10000), got.len);
-	answer(&self->p, got.user_data, 10000, RXU_CQE_ZC_DATA,
-	       (uintptr_t)(src + 7));
-	EXPECT_EQ((int64_t)(10000), result(&self->k, UD_RD, NULL));
+	EXPECT_EQ((int64_t)(10000), reply(self, &got, 10000, RXU_CQE_ZC_DATA, (uintptr_t)(src + 7)));
 	EXPECT_TRUE(pattern_ok(a, sizeof(a), 7));
 	EXPECT_TRUE(pattern_ok(b, sizeof(b), 7 + sizeof(a)));
 	EXPECT_TRUE(pattern_ok(c, sizeof(c), 7 + sizeof(a) + sizeof(b)));
@@ -431,9 +422,7 @@ TEST_F(zc, readv_and_one_mib_in_one_round_trip)
 		    UD_RD);
 	ASSERT_EQ(0, submit(&self->k, &self->p, &s, &got));
 	EXPECT_EQ((uint64_t)big, got.len);
-	answer(&self->p, got.user_data, (int64_t)big, RXU_CQE_ZC_DATA,
-	       (uintptr_t)(src + 1));
-	EXPECT_EQ((int64_t)big, result(&self->k, UD_RD, NULL));
+	EXPECT_EQ((int64_t)big, reply(self, &got, (int64_t)big, RXU_CQE_ZC_DATA, (uintptr_t)(src + 1)));
 	EXPECT_TRUE(pattern_ok(dst, big, 1));
 	free(src);
 	free(dst);
@@ -448,18 +437,14 @@ TEST_F(zc, data_region_answers_still_work_within_the_room)
 		    sizeof(buf), 0, UD_RD);
 	ASSERT_EQ(0, submit(&self->k, &self->p, &s, &got));
 	fill_pattern(self->p.data + got.addr, 1000);
-	answer(&self->p, got.user_data, 1000, 0, 0);
-	EXPECT_EQ((int64_t)(1000), result(&self->k, UD_RD, NULL));
+	EXPECT_EQ((int64_t)(1000), reply(self, &got, 1000, 0, 0));
 	EXPECT_TRUE(pattern_ok(buf, 1000, 0));
 	/* Within len but past the room: the provider's garbage. */
 	ASSERT_EQ(0, submit(&self->k, &self->p, &s, &got));
-	answer(&self->p, got.user_data, (int64_t)got.additional1 + 1, 0, 0);
-	EXPECT_EQ(ERR64(EIO), (uint64_t)result(&self->k, UD_RD, NULL));
+	EXPECT_EQ(ERR64(EIO), (uint64_t)reply(self, &got, (int64_t)got.additional1 + 1, 0, 0));
 	/* And a zero-copy answer past len. */
 	ASSERT_EQ(0, submit(&self->k, &self->p, &s, &got));
-	answer(&self->p, got.user_data, (int64_t)got.len + 1, RXU_CQE_ZC_DATA,
-	       (uintptr_t)buf);
-	EXPECT_EQ(ERR64(EIO), (uint64_t)result(&self->k, UD_RD, NULL));
+	EXPECT_EQ(ERR64(EIO), (uint64_t)reply(self, &got, (int64_t)got.len + 1, RXU_CQE_ZC_DATA, (uintptr_t)buf));
 }
 
 /* ---------------------------------------------------------------- */
@@ -503,20 +488,18 @@ TEST_F(zc, answer_after_the_request_ended_is_refused)
 {
 	unsigned char src[64], buf[64];
 	struct rxu_sqe64 s, got;
-	long long g0 = proc_garbage(self->name);
+	long long g0 = rxt_scheme_garbage(self->name);
 
 	fill_pattern(src, sizeof(src));
 	s = rxt_sqe(RXU_OP_READ, (uint64_t)self->fd, (uintptr_t)buf,
 		    sizeof(buf), 0, UD_RD);
 	ASSERT_EQ(0, submit(&self->k, &self->p, &s, &got));
-	answer(&self->p, got.user_data, sizeof(buf), RXU_CQE_ZC_DATA,
-	       (uintptr_t)src);
-	EXPECT_EQ((int64_t)(sizeof(buf)), result(&self->k, UD_RD, NULL));
+	EXPECT_EQ((int64_t)(sizeof(buf)), reply(self, &got, sizeof(buf), RXU_CQE_ZC_DATA, (uintptr_t)src));
 	/* The same range again for the finished request: dropped. */
 	memset(buf, 'X', sizeof(buf));
 	answer(&self->p, got.user_data, sizeof(buf), RXU_CQE_ZC_DATA,
 	       (uintptr_t)src);
-	EXPECT_EQ(g0 + 1, proc_garbage(self->name));
+	EXPECT_EQ(g0 + 1, rxt_scheme_garbage(self->name));
 	EXPECT_EQ(0, rxt_enter(&self->k, 1, 0, 100 * MSEC) > 0);
 	EXPECT_EQ('X', buf[0]);
 	EXPECT_EQ(self->pins, pins_settle(self->pins));

@@ -212,10 +212,12 @@ struct rxu_pool_range {
  * Zero-copy READ answers (an extension of section 7; docs/zero-copy.md).
  *
  * A provider opts in with RXU_IOC_SCHEME_FEATURES on its own instance
- * fd (a u64 mask; unknown bits are EINVAL, an instance that is not an
- * attached provider EBADFD, a provider with 32-bit entries EOPNOTSUPP).
- * A provider that never sends it sees exactly the section 7 behaviour:
- * old modules answer the ioctl with ENOTTY, so it doubles as a probe.
+ * fd (struct rxu_scheme_features; unknown feature bits or a nonzero
+ * reserved field are EINVAL, a provider with 32-bit entries gets
+ * EOPNOTSUPP).  On any fd that is not an attached provider the ioctl is
+ * unknown (ENOTTY), as it is on modules without the extension, so it
+ * doubles as a probe, and every section 1 rule about ioctls holds as it
+ * was.  A provider that never sends it sees exactly section 7.
  *
  * With RXU_SCHEME_FEAT_ZC_READ, each READ and PREAD SQE made after the
  * ioctl carries RXU_RW_ZC in syscall_flags; len is the consumer's whole
@@ -242,6 +244,11 @@ struct rxu_pool_range {
 
 #define RXU_RW_ZC		(1U << 0)	/* READ/PREAD SQE: ZC_DATA welcome */
 #define RXU_SCHEME_ZC_MAX	(1U << 20)	/* bytes of one zero-copy READ */
+
+struct rxu_scheme_features {
+	__u64	features;		/* RXU_SCHEME_FEAT_* */
+	__u64	reserved;		/* must be 0 */
+};
 
 /* --- Section 1, 6 and 7: ioctls on an instance fd --- */
 
@@ -282,7 +289,9 @@ struct rxu_recv_info {
 #define RXU_IOC_ATTACH		_IOW(RXU_IOC_MAGIC, 1, struct rxu_attach)
 #define RXU_IOC_ENTER		_IOW(RXU_IOC_MAGIC, 2, struct rxu_enter)
 #define RXU_IOC_RECV		_IOWR(RXU_IOC_MAGIC, 3, struct rxu_recv_info)
-#define RXU_IOC_SCHEME_FEATURES	_IOW(RXU_IOC_MAGIC, 4, __u64)
+/* A number far from 1.0's, for the extension (above). */
+#define RXU_IOC_SCHEME_FEATURES	_IOW(RXU_IOC_MAGIC, 0x20, \
+				     struct rxu_scheme_features)
 
 /* --- compile-time layout checks --- */
 
@@ -361,6 +370,10 @@ __RXU_OFF(rxu_event, data, 16);
 __RXU_SIZE(rxu_pool_range, 16);
 __RXU_OFF(rxu_pool_range, offset, 0);
 __RXU_OFF(rxu_pool_range, size, 8);
+
+__RXU_SIZE(rxu_scheme_features, 16);
+__RXU_OFF(rxu_scheme_features, features, 0);
+__RXU_OFF(rxu_scheme_features, reserved, 8);
 
 __RXU_SIZE(rxu_attach, 16);
 __RXU_OFF(rxu_attach, name, 0);

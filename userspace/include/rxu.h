@@ -205,7 +205,7 @@ static inline int64_t rxu_cqe_result(const struct rxu_cqe64 *cqe)
 
 /*
  * A provider's zero-copy answer to a READ/PREAD SQE that carries
- * RXU_RW_ZC (after ioctl(RXU_IOC_SCHEME_FEATURES, RXU_SCHEME_FEAT_ZC_READ)
+ * RXU_RW_ZC (after RXU_IOC_SCHEME_FEATURES with RXU_SCHEME_FEAT_ZC_READ
  * on its instance fd; docs/zero-copy.md): n bytes at bytes, in this
  * process's memory, which must stay mapped and unchanged until the ENTER
  * that hands the CQE to the kernel has returned; the kernel pins them

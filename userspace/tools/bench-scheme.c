@@ -435,7 +435,9 @@ static void scheme_server(int rfd)
 		_exit(1);
 	}
 	if (provider_zc) {
-		uint64_t feats = RXU_SCHEME_FEAT_ZC_READ;
+		struct rxu_scheme_features feats = {
+			.features = RXU_SCHEME_FEAT_ZC_READ,
+		};
 
 		fill_reply(zc_reply, MSG);
 		if (ioctl(in.fd, RXU_IOC_SCHEME_FEATURES, &feats)) {
