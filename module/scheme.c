@@ -678,7 +678,7 @@ static void rxu_scheme_answer(struct rxu_scheme *s, const struct rxu_cqe_k *c,
 {
 	bool pass = c->flags & RXU_CQE_PASS_FD;
 	bool zc = c->flags & RXU_CQE_ZC_DATA;
-	u64 extra = zc ? 0 : c->extra;
+	u64 extra = c->extra;
 	struct file *file = NULL;
 	struct rxu_sreq *r;
 	s64 status;
@@ -702,6 +702,9 @@ static void rxu_scheme_answer(struct rxu_scheme *s, const struct rxu_cqe_k *c,
 	}
 	op = r->sqe.opcode;
 	oflags = r->oflags;
+	/* A zero-copy answer's extra is the provider's address: not shown. */
+	if (zc && rxu_sreq_zc_offered(r))
+		extra = 0;
 	status = rxu_sreq_check(r, status, pass, zc);
 	spin_unlock(&s->lock);
 
