@@ -441,6 +441,8 @@ static long rxu_instance_ioctl(struct file *file, unsigned int cmd,
 		return rxu_ioctl_attach(inst, uarg);
 	case RXU_IOC_RECV:
 		return rxu_u2u_recv(inst, uarg);
+	case RXU_IOC_SCHEME_FEATURES:
+		return rxu_scheme_set_features(inst, uarg);
 	default:
 		return -ENOTTY;
 	}

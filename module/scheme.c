@@ -331,6 +331,7 @@ void rxu_sreq_put(struct rxu_sreq *r)
 	}
 	if (r->passed)
 		fput(r->passed);
+	rxu_sreq_unpin(r);
 	rxu_scheme_put(s);
 	kfree(r);
 }
@@ -584,18 +585,28 @@ static s64 rxu_cqe_status(u64 raw, bool bits32)
 	return (s64)raw < 0 ? -EIO : (s64)raw;
 }
 
-/* Is status a sane answer to r?  It, or -EIO for a provider's garbage. */
-static s64 rxu_sreq_check(const struct rxu_sreq *r, s64 status, bool passed)
+/*
+ * Is status a sane answer to r (passed: with RXU_CQE_PASS_FD, zc: with
+ * RXU_CQE_ZC_DATA)?  It, or -EIO for a provider's garbage.
+ */
+static s64 rxu_sreq_check(const struct rxu_sreq *r, s64 status, bool passed,
+			  bool zc)
 {
 	u8 op = r->sqe.opcode;
 
 	if (passed && op != RXU_OP_OPEN && op != RXU_OP_DUP)
+		return -EIO;
+	if (zc && !rxu_sreq_zc_offered(r))
 		return -EIO;
 	if (status < 0)
 		return status;
 	switch (op) {
 	case RXU_OP_READ:
 	case RXU_OP_PREAD:
+		/* In the data region, an offered READ has only its room. */
+		if (!zc && rxu_sreq_zc_offered(r))
+			return (u64)status <= r->sqe.additional1 ? status : -EIO;
+		return (u64)status <= r->sqe.len ? status : -EIO;
 	case RXU_OP_WRITE:
 	case RXU_OP_PWRITE:
 		return (u64)status <= r->sqe.len ? status : -EIO;
@@ -666,6 +677,8 @@ static void rxu_scheme_answer(struct rxu_scheme *s, const struct rxu_cqe_k *c,
 			      bool bits32)
 {
 	bool pass = c->flags & RXU_CQE_PASS_FD;
+	bool zc = c->flags & RXU_CQE_ZC_DATA;
+	u64 extra = c->extra;
 	struct file *file = NULL;
 	struct rxu_sreq *r;
 	s64 status;
@@ -677,7 +690,7 @@ static void rxu_scheme_answer(struct rxu_scheme *s, const struct rxu_cqe_k *c,
 		return;
 	}
 	status = rxu_cqe_status(c->status, bits32);
-	if (c->flags & ~(u64)RXU_CQE_PASS_FD)
+	if (c->flags & ~(u64)(RXU_CQE_PASS_FD | RXU_CQE_ZC_DATA))
 		status = -EIO;
 
 	spin_lock(&s->lock);
@@ -689,7 +702,10 @@ static void rxu_scheme_answer(struct rxu_scheme *s, const struct rxu_cqe_k *c,
 	}
 	op = r->sqe.opcode;
 	oflags = r->oflags;
-	status = rxu_sreq_check(r, status, pass);
+	/* A zero-copy answer's extra is the provider's address: not shown. */
+	if (zc && rxu_sreq_zc_offered(r))
+		extra = 0;
+	status = rxu_sreq_check(r, status, pass, zc);
 	spin_unlock(&s->lock);
 
 	/*
@@ -699,9 +715,11 @@ static void rxu_scheme_answer(struct rxu_scheme *s, const struct rxu_cqe_k *c,
 	 */
 	if ((op == RXU_OP_OPEN || op == RXU_OP_DUP) && status >= 0)
 		file = rxu_answer_file(r, &status, pass, oflags);
+	else if (zc && status > 0)
+		status = rxu_sreq_pin(r, c->extra, status);
 
 	spin_lock(&s->lock);
-	rxu_sreq_finish(r, status, c->extra, file);
+	rxu_sreq_finish(r, status, extra, file);
 	spin_unlock(&s->lock);
 	rxu_sreq_put(r);	/* the scheme's reference */
 }

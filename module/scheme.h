@@ -23,6 +23,8 @@ int rxu_scheme_register(struct rxu_instance *inst, const char *name,
 void rxu_scheme_provider_gone(struct rxu_instance *inst);
 /* One round of a provider's ENTER: SQEs it may pop, or -errno. */
 s64 rxu_scheme_submit(struct rxu_instance *inst);
+/* RXU_IOC_SCHEME_FEATURES on an instance fd. */
+long rxu_scheme_set_features(struct rxu_instance *inst, void __user *arg);
 
 struct rxu_scheme *rxu_scheme_lookup(const char *name, size_t len);
 void rxu_scheme_put(struct rxu_scheme *s);

@@ -108,16 +108,19 @@ static s64 rxu_sreq_take(struct rxu_sreq *r)
 	case RXU_OP_PREAD:
 		if (!res)
 			return 0;
-		if (!r->vectored)
-			return copy_to_user(u64_to_user_ptr(r->uaddr),
-					    rxu_sreq_buf(r), res) ? -EFAULT : res;
-		ret = import_iovec(ITER_DEST, u64_to_user_ptr(r->uaddr),
-				   r->ulen, UIO_FASTIOV, &iov, &iter);
+		if (r->vectored)
+			ret = import_iovec(ITER_DEST, u64_to_user_ptr(r->uaddr),
+					   r->ulen, UIO_FASTIOV, &iov, &iter);
+		else
+			ret = rxu_import_ubuf(ITER_DEST,
+					      u64_to_user_ptr(r->uaddr), res,
+					      fast, &iter);
 		if (ret < 0)
 			return ret;
-		if (copy_to_iter(rxu_sreq_buf(r), res, &iter) != res)
+		if (rxu_sreq_copy_out(r, &iter, res))
 			res = -EFAULT;
-		kfree(iov);
+		if (r->vectored)
+			kfree(iov);
 		return res;
 	case RXU_OP_FSTAT:
 		return copy_to_user(u64_to_user_ptr(r->uaddr), rxu_sreq_buf(r),
@@ -146,8 +149,9 @@ static struct rxu_sreq *rxu_sfile_req(struct file *file, u8 opcode)
 static ssize_t rxu_sfile_read(struct file *file, char __user *buf,
 			      size_t count, loff_t *ppos)
 {
-	struct rxu_sfile *sf = file->private_data;
+	struct iov_iter iter;
 	struct rxu_sreq *r;
+	struct iovec iov;
 	ssize_t ret;
 
 	if (!count)
@@ -155,17 +159,17 @@ static ssize_t rxu_sfile_read(struct file *file, char __user *buf,
 	r = rxu_sfile_req(file, ppos ? RXU_OP_PREAD : RXU_OP_READ);
 	if (!r)
 		return -ENOMEM;
-	r->sqe.len = min(count, sf->scheme->io_max);
 	if (ppos)
 		r->sqe.offset = *ppos;
-	ret = rxu_sreq_data(r, r->sqe.len);
-	if (ret)
+	ret = rxu_sreq_read_data(r, count);
+	if (ret < 0)
 		goto out_put;
 	ret = rxu_sreq_call(r);
 	if (ret)
 		return ret;
 	ret = r->status;
-	if (ret > 0 && copy_to_user(buf, rxu_sreq_buf(r), ret))
+	if (ret > 0 && (rxu_import_ubuf(ITER_DEST, buf, ret, &iov, &iter) ||
+			rxu_sreq_copy_out(r, &iter, ret)))
 		ret = -EFAULT;
 	if (ret > 0 && ppos)
 		*ppos += ret;
@@ -384,7 +388,7 @@ s64 rxu_scheme_rw(struct rxu_req *req, struct file *file, u8 opcode,
 				      u64_to_user_ptr(addr), len, fast, &iter);
 	if (ret < 0)
 		return ret;
-	total = min(iov_iter_count(&iter), sf->scheme->io_max);
+	total = iov_iter_count(&iter);
 	if (!total) {
 		ret = 0;
 		goto out_free_iov;
@@ -397,15 +401,23 @@ s64 rxu_scheme_rw(struct rxu_req *req, struct file *file, u8 opcode,
 	r = rxu_sfile_req(file, opcode);
 	if (!r)
 		goto out_free_iov;
-	r->sqe.len = total;
 	if (positional)
 		r->sqe.offset = pos;
 	r->uaddr = addr;
 	r->ulen = len;
 	r->vectored = vectored;
-	ret = rxu_sreq_data(r, total);
-	if (!ret && write && copy_from_iter(rxu_sreq_buf(r), total, &iter) != total)
-		ret = -EFAULT;
+	if (write) {
+		total = min(total, sf->scheme->io_max);
+		r->sqe.len = total;
+		ret = rxu_sreq_data(r, total);
+		if (!ret && copy_from_iter(rxu_sreq_buf(r), total, &iter) != total)
+			ret = -EFAULT;
+	} else {
+		/* The answer is copied to addr in rxu_sreq_take(). */
+		ret = rxu_sreq_read_data(r, total);
+		if (ret > 0)
+			ret = 0;
+	}
 	if (ret) {
 		rxu_sreq_put(r);
 		goto out_free_iov;

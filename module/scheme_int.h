@@ -23,7 +23,10 @@
 #define RXU_SCHEME_NAME_MAX	64
 #define RXU_DATA_GRANULE	512
 #define RXU_SCHEME_IO_MAX	SZ_256K	/* data bytes of one round trip */
+#define RXU_ZC_INLINE		2	/* pinned pages a request holds inline */
 
+struct iov_iter;
+struct page;
 struct rxu_async;
 struct rxu_instance;
 
@@ -40,6 +43,7 @@ struct rxu_scheme {
 	struct list_head files;		/* open scheme files */
 	u64 nr_files;
 	u64 garbage;			/* CQEs that matched no request */
+	u64 features;			/* RXU_SCHEME_FEAT_*; READ_ONCE */
 
 	/* the data region (a reference on the provider's memory file) */
 	struct file *mem_file;
@@ -77,6 +81,11 @@ struct rxu_sreq {
 	s64 status;
 	u64 extra;
 	struct file *passed;		/* OPEN/DUP: the file for the new fd */
+	/* a RXU_CQE_ZC_DATA answer: the provider's pages, pinned read-only */
+	struct page **zc_pages;		/* zc_inline, or an array */
+	struct page *zc_inline[RXU_ZC_INLINE];
+	unsigned int zc_npages;
+	unsigned int zc_off;		/* of the first byte in zc_pages[0] */
 	struct rxu_sreq *close;		/* OPEN/DUP: the handle's CLOSE, made early */
 
 	/* the issuer */
@@ -113,6 +122,22 @@ void rxu_sreq_send_close(struct rxu_sreq *c, u64 handle);
 static inline void *rxu_sreq_buf(const struct rxu_sreq *r)
 {
 	return r->scheme->data + (size_t)r->data_first * RXU_DATA_GRANULE;
+}
+
+/* scheme_zc.c: zero-copy READ answers */
+ssize_t rxu_sreq_read_data(struct rxu_sreq *r, size_t want);
+s64 rxu_sreq_pin(struct rxu_sreq *r, u64 uaddr, s64 len);
+void rxu_sreq_unpin(struct rxu_sreq *r);
+int rxu_sreq_copy_out(const struct rxu_sreq *r, struct iov_iter *to,
+		      size_t len);
+
+/* Was READ r offered a zero-copy answer (RXU_RW_ZC)? */
+static inline bool rxu_sreq_zc_offered(const struct rxu_sreq *r)
+{
+	u8 op = r->sqe.opcode;
+
+	return (op == RXU_OP_READ || op == RXU_OP_PREAD) &&
+	       (r->sqe.syscall_flags & RXU_RW_ZC);
 }
 
 /* scheme_file.c */

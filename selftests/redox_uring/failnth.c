@@ -806,6 +806,23 @@ static const char *const at_name[AT_N] = {
 	"consumer's finishing ENTER",
 };
 
+/*
+ * ENTER t (flags) for stage of a request; with the injection at
+ * allocation n when stage is the one swept (at).  Whether that
+ * allocation was reached, or hit unchanged for the other stages.
+ */
+static int stage_enter(struct rxt *t, uint32_t flags, int stage, int at,
+		       int n, int hit)
+{
+	if (stage != at) {
+		rxt_enter(t, 0, flags, 0);
+		return hit;
+	}
+	fi_arm(n);
+	rxt_enter(t, 0, flags, 0);
+	return fi_disarm();
+}
+
 TEST_F_TIMEOUT(fail, scheme_open_each_side, 600)
 {
 	struct rxtp *p;
@@ -829,23 +846,11 @@ TEST_F_TIMEOUT(fail, scheme_open_each_side, 600)
 			s = rxt_sqe(RXU_OP_OPEN, 0, (uintptr_t)path,
 				    strlen(path), O_RDWR | O_CLOEXEC, 0x0be);
 			ASSERT_EQ(0, rxt_push(&k, &s));
-			hit = 0;
-			if (at == AT_SUBMIT)
-				fi_arm(n);
-			rxt_enter(&k, 0, 0, 0);
-			if (at == AT_SUBMIT)
-				hit = fi_disarm();
+			hit = stage_enter(&k, 0, AT_SUBMIT, at, n, 0);
 			rxtp_serve_queued(p);
-			if (at == AT_DOORBELL)
-				fi_arm(n);
-			rxt_enter(&p->t, 0, RXU_ENTER_ONLY_NOTIFY, 0);
-			if (at == AT_DOORBELL)
-				hit = fi_disarm();
-			if (at == AT_FINISH)
-				fi_arm(n);
-			rxt_enter(&k, 0, 0, 0);
-			if (at == AT_FINISH)
-				hit = fi_disarm();
+			hit = stage_enter(&p->t, RXU_ENTER_ONLY_NOTIFY,
+					  AT_DOORBELL, at, n, hit);
+			hit = stage_enter(&k, 0, AT_FINISH, at, n, hit);
 			EXPECT_EQ(0, one_cqe(&k, 0x0be, &st)) {
 				TH_LOG("%s, allocation %d: no single CQE",
 				       at_name[at], n);
@@ -869,6 +874,81 @@ TEST_F_TIMEOUT(fail, scheme_open_each_side, 600)
 }
 
 /* ---- a scheme fd's syscalls, against a forked provider ---- */
+
+/*
+ * A zero-copy READ (the provider opted in and answers with
+ * RXU_CQE_ZC_DATA from four pages of its own memory, so the pin needs
+ * its array): the injection at each of the three ENTERs.  The READ ends
+ * with its bytes or ENOMEM, and never leaves a request (nor its pins)
+ * behind: the ring and the provider go at the end of each run.
+ */
+TEST_F_TIMEOUT(fail, scheme_zc_read_each_side, 600)
+{
+	static unsigned char src[4 * 4096], buf[3 * 4096];
+	struct rxu_scheme_features feats = {
+		.features = RXU_SCHEME_FEAT_ZC_READ,
+	};
+	char name[32], path[64];
+	struct rxtp *p;
+	int at, n, hit;
+	size_t i;
+
+	for (i = 0; i < sizeof(src); i++)
+		src[i] = (unsigned char)i;
+	fi_name(name, sizeof(name));
+	p = prov_new(name);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ioctl(p->t.fd, RXU_IOC_SCHEME_FEATURES, &feats));
+	snprintf(path, sizeof(path), "%s:file", name);
+	for (at = 0; at < AT_N; at++) {
+		int fails = 0;
+
+		for (n = 1, hit = 1; hit; n++) {
+			struct rxt k = RXT_INIT;
+			struct rxu_sqe64 s, got;
+			int64_t fd, st = 0;
+
+			ASSERT_LT(n, FI_MAX);
+			ASSERT_EQ(0, rxt_setup(&k, 8, 8, 0));
+			s = rxt_sqe(RXU_OP_OPEN, 0, (uintptr_t)path,
+				    strlen(path), O_RDONLY | O_CLOEXEC, 1);
+			ASSERT_EQ(0, rxt_push(&k, &s));
+			rxt_enter(&k, 0, 0, 0);
+			rxtp_serve_queued(p);
+			rxt_enter(&p->t, 0, RXU_ENTER_ONLY_NOTIFY, 0);
+			ASSERT_EQ(0, one_cqe(&k, 1, &fd));
+			ASSERT_LE(0, fd);
+			s = rxt_sqe(RXU_OP_READ, (uint64_t)fd, (uintptr_t)buf,
+				    sizeof(buf), 0, 2);
+			ASSERT_EQ(0, rxt_push(&k, &s));
+			hit = stage_enter(&k, 0, AT_SUBMIT, at, n, 0);
+			if (!rxtp_pop_sqe(&p->t, &got))
+				rxtp_push_cqe(&p->t, got.user_data,
+					      sizeof(buf), RXU_CQE_ZC_DATA,
+					      (uintptr_t)(src + 100));
+			hit = stage_enter(&p->t, RXU_ENTER_ONLY_NOTIFY,
+					  AT_DOORBELL, at, n, hit);
+			hit = stage_enter(&k, 0, AT_FINISH, at, n, hit);
+			EXPECT_EQ(0, one_cqe(&k, 2, &st)) {
+				TH_LOG("%s, allocation %d: no single CQE",
+				       at_name[at], n);
+			}
+			EXPECT_CLEAN(at_name[at], st == sizeof(buf), st, n);
+			if (st == sizeof(buf)) {
+				EXPECT_EQ(0, memcmp(buf, src + 100,
+						    sizeof(buf)));
+			} else {
+				fails++;
+			}
+			close((int)fd);
+			rxt_destroy(&k);
+			EXPECT_EQ(0, prov_settle(p));
+		}
+		TH_LOG("%-28s %3d allocations, %3d failed the READ",
+		       at_name[at], n - 2, fails);
+	}
+	prov_free(p);
+}
 
 FIXTURE(sfd) {
 	struct rxt k;

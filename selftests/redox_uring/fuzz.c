@@ -31,7 +31,12 @@
  * exits within 200 ms, which fails them with EIO), some with garbage:
  * wrong, stale or random user_data, huge/negative/out-of-range statuses,
  * unknown CQE flags, RXU_CQE_PASS_FD of random fds, an answer twice,
- * EVENT CQEs for random handles and masks, unsolicited CQEs.  It
+ * EVENT CQEs for random handles and masks, unsolicited CQEs.  Half of
+ * them opt in to zero-copy READs (RXU_IOC_SCHEME_FEATURES, sometimes
+ * with wrong bits or a bad pointer) and answer offered READs with
+ * RXU_CQE_ZC_DATA from their own memory, mostly a readable buffer,
+ * sometimes their data region or ring pages, an unmapped or kernel
+ * address; RXU_CQE_ZC_DATA also comes as garbage on any SQE.  It
  * re-registers now and then (and breaks its own CQ header once in a
  * while).  RECV_IORING is refused, accepted without RXU_IOC_RECV,
  * received with a wrong ticket, a nonzero reserved byte or on the wrong
@@ -1521,7 +1526,8 @@ static void op_rw(struct thr *t)
 struct pstats {
 	_Atomic uint64_t regs, reg_fail, rereg, deaths, kills, sqes, ok,
 		garbage, delayed, dropped, unsolicited, passfd, recv_ok,
-		recv_refused, recv_bad, u2u_sqes, u2u_abandoned, pool_maps;
+		recv_refused, recv_bad, u2u_sqes, u2u_abandoned, pool_maps,
+		zc_optin, zc_answers;
 };
 static struct pstats *pst;
 static pid_t super_pid = -1;
@@ -1530,6 +1536,7 @@ static pid_t super_pid = -1;
 #define PMAXDL		64		/* delayed answers */
 #define PMAXU		4		/* u2u connections per provider */
 #define PMAXPM		4		/* pool mappings per connection */
+#define PZBUF		(2 * RXU_SCHEME_ZC_MAX)	/* zero-copy answers' source */
 
 struct pu2u {
 	struct rxt r;			/* producer side */
@@ -1556,16 +1563,36 @@ struct prov {
 	int pfd[4];			/* fds worth passing */
 	int broken;
 	uint64_t die_at;		/* 0, or when to exit */
+	unsigned char *zbuf;		/* PZBUF bytes zero-copy answers name */
 };
 
 static void prov_later(struct prov *p, uint64_t ud, int64_t st, uint64_t fl,
 		       uint64_t ns);
+
+/* Where a zero-copy answer says its bytes are: mostly ours to read. */
+static uint64_t prov_zc_addr(struct prov *p)
+{
+	struct thr *T = &p->rng;
+
+	switch (rn(T, 12)) {
+	case 0: return rand_u64_interesting(T);
+	case 1: return p->data ? (uintptr_t)p->data + rn(T, p->dlen) : 0;
+	case 2: return (uintptr_t)p->t.map[rn(T, RXT_NREGIONS)];
+	case 3: return 0xffff888000000000ULL + rn(T, 1 << 30);
+	default:
+		return p->zbuf ? (uintptr_t)p->zbuf +
+				 rn(T, PZBUF - RXU_SCHEME_ZC_MAX) : 0;
+	}
+}
 
 static void prov_cqe(struct prov *p, uint64_t ud, int64_t st, uint64_t fl)
 {
 	struct thr *T = &p->rng;
 	uint64_t extra = rn(T, 20) ? 0 : rnd(T);
 	int i;
+
+	if (fl & RXU_CQE_ZC_DATA)
+		extra = prov_zc_addr(p);
 
 	for (i = 0; i < 4; i++) {
 		if (!rxtp_push_cqe(&p->t, ud, st, fl, extra))
@@ -1704,7 +1731,7 @@ static void prov_good(struct prov *p, const struct rxu_sqe64 *s, int64_t *st,
 		      uint64_t *fl)
 {
 	struct thr *T = &p->rng;
-	uint64_t h = s->fd, n;
+	uint64_t h = s->fd, n, room;
 	int known = h < PMAXH && p->h[h];
 
 	*fl = 0;
@@ -1726,12 +1753,22 @@ static void prov_good(struct prov *p, const struct rxu_sqe64 *s, int64_t *st,
 		break;
 	case RXU_OP_READ:
 	case RXU_OP_PREAD:
+		/* Offered zero-copy: len may exceed the room, additional1. */
+		room = s->syscall_flags & RXU_RW_ZC ? s->additional1 : s->len;
 		if (!known && rn(T, 4)) {
 			*st = -EBADF;
-		} else if (!prov_in_data(p, s->addr, s->len)) {
+		} else if ((s->syscall_flags & RXU_RW_ZC) && rn(T, 2)) {
+			pst->zc_answers++;
+			*fl = RXU_CQE_ZC_DATA;
+			*st = (int64_t)(rn(T, 3) ? s->len : rn(T, s->len + 1));
+		} else if (!prov_in_data(p, s->addr, room)) {
 			*st = -EFAULT;
 		} else if (!rn(T, 20)) {
 			*st = -EAGAIN;
+		} else if (room < s->len) {
+			n = rn(T, 3) ? room : rn(T, room + 1);
+			memset(p->data + s->addr, 'a' + (int)(h % 26), n);
+			*st = (int64_t)n;
 		} else {
 			n = rn(T, 3) ? s->len : rn(T, s->len + 1);
 			memset(p->data + s->addr, 'a' + (int)(h % 26), n);
@@ -1790,8 +1827,9 @@ static void prov_garbage(struct prov *p, const struct rxu_sqe64 *s,
 	int64_t st = good;
 
 	pst->garbage++;
-	switch (rn(T, 11)) {
+	switch (rn(T, 12)) {
 	case 0: st = (int64_t)rand_u64_interesting(T); break;
+	case 10: fl = RXU_CQE_ZC_DATA; break;	/* offered or not */
 	case 1: st = -(int64_t)rn(T, 5000); break;
 	case 2: fl = 1ULL << rn(T, 64); break;
 	case 3: fl = RXU_CQE_PASS_FD; st = prov_passfd(p); break;
@@ -2012,6 +2050,25 @@ static void prov_u2u(struct prov *p, struct pu2u *u)
 		prov_u2u_close(p, u);
 }
 
+/* Opt in to zero-copy READs, mostly rightly. */
+static void prov_features(struct prov *p)
+{
+	struct thr *T = &p->rng;
+	struct rxu_scheme_features f = { .features = RXU_SCHEME_FEAT_ZC_READ };
+
+	switch (rn(T, 10)) {
+	case 0: f.features = rnd(T); break;
+	case 1: f.features = 0; break;
+	case 2: f.reserved = 1ULL << rn(T, 64); break;
+	case 3:
+		ioctl(p->t.fd, RXU_IOC_SCHEME_FEATURES, (void *)rnd(T));
+		return;
+	default: break;
+	}
+	if (!ioctl(p->t.fd, RXU_IOC_SCHEME_FEATURES, &f) && f.features)
+		pst->zc_optin++;
+}
+
 static int prov_register(struct prov *p)
 {
 	struct thr *T = &p->rng;
@@ -2041,6 +2098,8 @@ static int prov_register(struct prov *p)
 	p->broken = 0;
 	p->die_at = 0;
 	pst->regs++;
+	if (rn(T, 2))
+		prov_features(p);
 	return 0;
 }
 
@@ -2075,6 +2134,9 @@ static __attribute__((noreturn)) void prov_main(int idx, uint64_t gen)
 	p->pfd[1] = pp[1];
 	p->pfd[2] = open("/dev/null", O_RDWR);
 	p->pfd[3] = eventfd(1, EFD_NONBLOCK);
+	p->zbuf = malloc(PZBUF);
+	if (p->zbuf)
+		memset(p->zbuf, 'z', PZBUF);
 	err = prov_register(p);
 	if (err) {
 		pst->reg_fail++;
@@ -3193,13 +3255,15 @@ int main(int argc, char **argv)
 		       PRIu64 "\n"
 		       "  RECV_IORING: received %" PRIu64 ", refused %" PRIu64
 		       ", wrong %" PRIu64 "; u2u SQEs %" PRIu64
-		       ", abandoned %" PRIu64 ", pool maps %" PRIu64 "\n",
+		       ", abandoned %" PRIu64 ", pool maps %" PRIu64 "\n"
+		       "  zero-copy: opted in %" PRIu64 ", ZC answers %"
+		       PRIu64 "\n",
 		       pst->regs, pst->reg_fail, pst->rereg, pst->deaths,
 		       pst->kills, pst->sqes, pst->ok, pst->garbage,
 		       pst->delayed, pst->dropped, pst->unsolicited,
 		       pst->passfd, pst->recv_ok, pst->recv_refused,
 		       pst->recv_bad, pst->u2u_sqes, pst->u2u_abandoned,
-		       pst->pool_maps);
+		       pst->pool_maps, pst->zc_optin, pst->zc_answers);
 	rxt_rmtree(tmpdir);
 	return 0;
 }

@@ -416,6 +416,8 @@ static const unsigned long bad_ioctls[] = {
 	_IOW(RXU_IOC_MAGIC, 2, __u64),	/* ENTER's number, wrong size */
 	_IOR(RXU_IOC_MAGIC, 2, struct rxu_enter), /* wrong direction */
 	_IOW(RXU_IOC_MAGIC, 4, __u64),
+	RXU_IOC_SCHEME_FEATURES,	/* a provider's only */
+	_IOW(RXU_IOC_MAGIC, 0x20, __u64), /* its number, wrong size */
 	_IOWR(RXU_IOC_MAGIC, 99, struct rxu_enter),
 	_IOW('y', 1, struct rxu_attach),
 	TCGETS,

@@ -22,6 +22,12 @@
  *                  "passed"
  *   nodata         a file whose READ answers point to no data (status
  *                  = len, nothing written: the consumer sees zeros)
+ *   huge...        a read-only file of RXTP_HUGE_SIZE bytes, same pattern
+ *
+ * With sh->zc set before the start, the provider opts in to zero-copy
+ * READ answers (RXU_IOC_SCHEME_FEATURES) and answers every READ that
+ * offers it (RXU_RW_ZC) with RXU_CQE_ZC_DATA from its own file buffer.
+ * The last READ SQE's syscall_flags, len and additional1 are recorded.
  *
  * RECV_IORING: refused with ECONNREFUSED when sh->refuse is set, else the
  * ring is received (RXU_IOC_RECV), mapped, and served: every SQE gets a
@@ -55,12 +61,17 @@
 #define RXTP_MAX_U2U	8
 #define RXTP_MAX_HELD	64
 #define RXTP_OP_SUM	200
+#define RXTP_HUGE_SIZE	(3U << 20)
 
 /* What the provider saw; in memory shared with the test. */
 struct rxtp_shared {
 	int ready;		/* 1 serving, or -errno of its setup */
 	int refuse;		/* refuse RECV_IORING */
 	int bits32;		/* register with 32-bit entries (set before start) */
+	int zc;			/* opt in to zero-copy READs (set before start) */
+	int zc_answers;		/* READs answered with RXU_CQE_ZC_DATA */
+	uint32_t last_read_sflags;
+	uint64_t last_read_len, last_read_room;
 	int opens, closes, reads, writes, seeks, fstats, fsyncs, truncs;
 	int dups, recvs, u2u_sqes, others;
 	int open_handles;	/* opened (or dup'ed) and not closed */
@@ -78,7 +89,7 @@ struct rxtp_file {
 	unsigned char buf[RXTP_FILE_SIZE * 2];
 };
 
-enum { RXTP_PLAIN, RXTP_SLOW, RXTP_BIG, RXTP_NODATA };
+enum { RXTP_PLAIN, RXTP_SLOW, RXTP_BIG, RXTP_NODATA, RXTP_HUGE };
 
 struct rxtp {
 	struct rxt t;
@@ -87,6 +98,7 @@ struct rxtp {
 	size_t data_len;
 	struct rxtp_shared *sh;
 	struct rxtp_file *files;
+	unsigned char *huge;		/* the huge files' bytes, made once */
 	int pass_fd;
 	struct {
 		struct rxt r;		/* producer side: pops SQ, pushes CQ */
@@ -163,11 +175,17 @@ static inline int rxtp_push_cqe(struct rxt *t, uint64_t user_data,
 }
 
 /* The provider's answer; its CQ is drained by every ENTER, so push. */
+static inline void rxtp_answer_x(struct rxtp *p, uint64_t ud, int64_t status,
+				 uint64_t flags, uint64_t extra)
+{
+	while (rxtp_push_cqe(&p->t, ud, status, flags, extra) == -EAGAIN)
+		rxt_enter(&p->t, 0, RXU_ENTER_ONLY_NOTIFY, 0);
+}
+
 static inline void rxtp_answer(struct rxtp *p, uint64_t ud, int64_t status,
 			       uint64_t flags)
 {
-	while (rxtp_push_cqe(&p->t, ud, status, flags, 0) == -EAGAIN)
-		rxt_enter(&p->t, 0, RXU_ENTER_ONLY_NOTIFY, 0);
+	rxtp_answer_x(p, ud, status, flags, 0);
 }
 
 static inline int rxtp_is(const char *path, size_t len, const char *word)
@@ -189,7 +207,8 @@ static inline int rxtp_new_file(struct rxtp *p, int kind, int trunc)
 		memset(f, 0, sizeof(*f));
 		f->used = 1;
 		f->kind = kind;
-		f->size = trunc ? 0 : RXTP_FILE_SIZE;
+		f->size = kind == RXTP_HUGE ? RXTP_HUGE_SIZE :
+			  trunc ? 0 : RXTP_FILE_SIZE;
 		for (size_t i = 0; i < sizeof(f->buf); i++)
 			f->buf[i] = 'a' + i % 26;
 		p->sh->open_handles++;
@@ -228,6 +247,7 @@ static inline void rxtp_open(struct rxtp *p, const struct rxu_sqe64 *s)
 	h = rxtp_new_file(p, rxtp_is(path, len, "slow") ? RXTP_SLOW :
 			  rxtp_is(path, len, "big") ? RXTP_BIG :
 			  rxtp_is(path, len, "nodata") ? RXTP_NODATA :
+			  rxtp_is(path, len, "huge") ? RXTP_HUGE :
 			  RXTP_PLAIN, s->offset & O_TRUNC);
 	if (rxtp_is(path, len, "garbage")) {
 		rxtp_answer(p, s->user_data ^ 0x5a5a0000ULL, 99, 0);
@@ -253,17 +273,36 @@ static inline void rxtp_rw(struct rxtp *p, const struct rxu_sqe64 *s)
 	int write = s->opcode == RXU_OP_WRITE || s->opcode == RXU_OP_PWRITE;
 	int positional = s->opcode == RXU_OP_PREAD ||
 			 s->opcode == RXU_OP_PWRITE;
+	/* A READ offered zero-copy has only additional1 bytes of room. */
+	int offered = !write && (s->syscall_flags & RXU_RW_ZC);
+	uint64_t room = offered ? s->additional1 : s->len;
+	int zc = offered && p->sh->zc;
+	const unsigned char *src;
 	uint64_t pos, n;
 
-	if (write)
+	if (write) {
 		p->sh->writes++;
-	else
+	} else {
 		p->sh->reads++;
+		p->sh->last_read_sflags = s->syscall_flags;
+		p->sh->last_read_len = s->len;
+		p->sh->last_read_room = s->additional1;
+	}
 	if (!f) {
 		rxtp_answer(p, s->user_data, -EBADF, 0);
 		return;
 	}
-	if (!rxtp_in_data(p, s->addr, s->len)) {
+	if (f->kind == RXTP_HUGE && !p->huge) {
+		p->huge = malloc(RXTP_HUGE_SIZE);
+		if (!p->huge) {
+			rxtp_answer(p, s->user_data, -ENOMEM, 0);
+			return;
+		}
+		for (n = 0; n < RXTP_HUGE_SIZE; n++)
+			p->huge[n] = 'a' + n % 26;
+	}
+	src = f->kind == RXTP_HUGE ? p->huge : f->buf;
+	if (!rxtp_in_data(p, s->addr, room)) {
 		rxtp_answer(p, s->user_data, -EFAULT, 0);
 		return;
 	}
@@ -278,6 +317,8 @@ static inline void rxtp_rw(struct rxtp *p, const struct rxu_sqe64 *s)
 		n = pos < sizeof(f->buf) ? sizeof(f->buf) - pos : 0;
 		if (n > s->len)
 			n = s->len;
+		if (f->kind == RXTP_HUGE)
+			n = 0;
 		memcpy(f->buf + pos, p->data + s->addr, n);
 		if (pos + n > f->size)
 			f->size = pos + n;
@@ -285,12 +326,18 @@ static inline void rxtp_rw(struct rxtp *p, const struct rxu_sqe64 *s)
 		n = pos < f->size ? f->size - pos : 0;
 		if (n > s->len)
 			n = s->len;
-		if (f->kind != RXTP_NODATA)
-			memcpy(p->data + s->addr, f->buf + pos, n);
+		/* Not offered a zero-copy answer: the room is all we have. */
+		if (!zc && n > room)
+			n = room;
+		if (!zc && f->kind != RXTP_NODATA)
+			memcpy(p->data + s->addr, src + pos, n);
 	}
 	if (!positional)
 		f->pos = pos + n;
-	rxtp_answer(p, s->user_data, (int64_t)n, 0);
+	if (zc)
+		p->sh->zc_answers++;
+	rxtp_answer_x(p, s->user_data, (int64_t)n, zc ? RXU_CQE_ZC_DATA : 0,
+		      zc ? (uintptr_t)(src + pos) : 0);
 }
 
 static inline void rxtp_recv(struct rxtp *p, const struct rxu_sqe64 *s)
@@ -563,6 +610,14 @@ static inline int rxtp_register(struct rxtp *p, const char *name)
 		return err;
 	if (size <= 0)
 		return -EINVAL;
+	if (p->sh && p->sh->zc) {
+		struct rxu_scheme_features f = {
+			.features = RXU_SCHEME_FEAT_ZC_READ,
+		};
+
+		if (ioctl(p->t.fd, RXU_IOC_SCHEME_FEATURES, &f))
+			return -errno;
+	}
 	p->data_len = (size_t)size;
 	p->data = rxt_mmap_off(p->t.fd, RXU_OFF_SCHEME_DATA, p->data_len,
 			       MAP_SHARED, &err);

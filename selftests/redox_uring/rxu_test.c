@@ -561,3 +561,20 @@ int rxt_kmsg_splat(int fd, char *line, size_t len)
 		}
 	}
 }
+
+long long rxt_scheme_garbage(const char *name)
+{
+	char buf[8192], key[64], *p;
+	ssize_t n;
+
+	n = rxt_read_file("/proc/redox_uring", buf, sizeof(buf) - 1);
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	snprintf(key, sizeof(key), "scheme %s pid ", name);
+	p = strstr(buf, key);
+	if (!p)
+		return -ENOENT;
+	p = strstr(p, " garbage ");
+	return p ? atoll(p + 9) : -EINVAL;
+}

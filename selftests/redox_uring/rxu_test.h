@@ -167,6 +167,8 @@ void rxt_rmtree(const char *path);
 int rxt_write_file(const char *path, const void *buf, size_t len);
 /* Read a whole (small) file into buf: bytes or -errno. */
 ssize_t rxt_read_file(const char *path, void *buf, size_t len);
+/* /proc/redox_uring's garbage count of scheme name, or -errno. */
+long long rxt_scheme_garbage(const char *name);
 
 /*
  * Kernel log: rxt_kmsg_open() returns an fd positioned at the end of

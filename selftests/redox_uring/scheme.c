@@ -494,32 +494,15 @@ TEST_F(scheme, pass_fd_gives_provider_file)
 	close(fd);
 }
 
-static long long proc_garbage(const char *name)
-{
-	char buf[8192], key[64], *p;
-	ssize_t n;
-
-	n = rxt_read_file("/proc/redox_uring", buf, sizeof(buf) - 1);
-	if (n < 0)
-		return n;
-	buf[n] = '\0';
-	snprintf(key, sizeof(key), "scheme %s pid ", name);
-	p = strstr(buf, key);
-	if (!p)
-		return -ENOENT;
-	p = strstr(p, " garbage ");
-	return p ? atoll(p + 9) : -EINVAL;
-}
-
 TEST_F(scheme, provider_garbage_is_dropped)
 {
 	char buf[16];
 	int64_t fd;
 
-	EXPECT_EQ(0, proc_garbage(self->name));
+	EXPECT_EQ(0, rxt_scheme_garbage(self->name));
 	fd = sopen(&self->t, self->name, "garbage", O_RDWR);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(2, proc_garbage(self->name));
+	EXPECT_EQ(2, rxt_scheme_garbage(self->name));
 	EXPECT_EQ(3, read(fd, buf, 3));
 	EXPECT_TRUE(pattern_ok(buf, 3, 0));
 	close(fd);

@@ -149,6 +149,7 @@ struct rxu_cqe32 {
 #define RXU_CQE_EVENT		(1U << 0)
 #define RXU_CQE_LAST_UPDATE	(1U << 1)
 #define RXU_CQE_PASS_FD		(1U << 2)	/* provider -> kernel only */
+#define RXU_CQE_ZC_DATA		(1U << 3)	/* provider -> kernel only, below */
 #define RXU_CQE_EVENT_SHIFT	8
 
 /* Event flags (Redox values for READ and WRITE). */
@@ -207,6 +208,48 @@ struct rxu_pool_range {
 	__u64	size;
 };
 
+/*
+ * Zero-copy READ answers (an extension of section 7; docs/zero-copy.md).
+ *
+ * A provider opts in with RXU_IOC_SCHEME_FEATURES on its own instance
+ * fd (struct rxu_scheme_features; unknown feature bits or a nonzero
+ * reserved field are EINVAL, a provider with 32-bit entries gets
+ * EOPNOTSUPP).  On any fd that is not an attached provider the ioctl is
+ * unknown (ENOTTY), as it is on modules without the extension, so it
+ * doubles as a probe, and every section 1 rule about ioctls holds as it
+ * was.  A provider that never sends it sees exactly section 7.
+ *
+ * With RXU_SCHEME_FEAT_ZC_READ, each READ and PREAD SQE made after the
+ * ioctl carries RXU_RW_ZC in syscall_flags; len is the consumer's whole
+ * request (up to RXU_SCHEME_ZC_MAX), addr still locates room in the data
+ * region and additional1 says how many bytes of room that is (it may be
+ * less than len).  The provider answers in one of two ways:
+ *  - as before: the bytes at addr in the data region, status <= additional1;
+ *  - with RXU_CQE_ZC_DATA: status = n <= len bytes, extra = the address
+ *    of those n bytes in the answering process's own memory (the process
+ *    that rings the doorbell with ENTER).  The kernel pins those pages
+ *    (read-only) during that ENTER and copies them straight into the
+ *    consumer's buffer, in the consumer's context, with one copy.
+ * An address the answering process cannot read makes the request fail
+ * with EIO, as does RXU_CQE_ZC_DATA on any SQE without RXU_RW_ZC.  The
+ * consumer never sees extra (its CQE's extra is 0), so the provider's
+ * address layout does not leak.  The pages stay pinned until the
+ * consumer has taken its bytes (or given the request up); what they hold
+ * when the consumer copies is what it gets, so a provider that rewrites
+ * the range meanwhile races with that copy as it would with a read(2).
+ * Neither side ever maps the other's memory.
+ */
+#define RXU_SCHEME_FEAT_ZC_READ	(1ULL << 0)
+#define RXU_SCHEME_FEATS_ALL	RXU_SCHEME_FEAT_ZC_READ
+
+#define RXU_RW_ZC		(1U << 0)	/* READ/PREAD SQE: ZC_DATA welcome */
+#define RXU_SCHEME_ZC_MAX	(1U << 20)	/* bytes of one zero-copy READ */
+
+struct rxu_scheme_features {
+	__u64	features;		/* RXU_SCHEME_FEAT_* */
+	__u64	reserved;		/* must be 0 */
+};
+
 /* --- Section 1, 6 and 7: ioctls on an instance fd --- */
 
 struct rxu_attach {
@@ -246,6 +289,9 @@ struct rxu_recv_info {
 #define RXU_IOC_ATTACH		_IOW(RXU_IOC_MAGIC, 1, struct rxu_attach)
 #define RXU_IOC_ENTER		_IOW(RXU_IOC_MAGIC, 2, struct rxu_enter)
 #define RXU_IOC_RECV		_IOWR(RXU_IOC_MAGIC, 3, struct rxu_recv_info)
+/* A number far from 1.0's, for the extension (above). */
+#define RXU_IOC_SCHEME_FEATURES	_IOW(RXU_IOC_MAGIC, 0x20, \
+				     struct rxu_scheme_features)
 
 /* --- compile-time layout checks --- */
 
@@ -324,6 +370,10 @@ __RXU_OFF(rxu_event, data, 16);
 __RXU_SIZE(rxu_pool_range, 16);
 __RXU_OFF(rxu_pool_range, offset, 0);
 __RXU_OFF(rxu_pool_range, size, 8);
+
+__RXU_SIZE(rxu_scheme_features, 16);
+__RXU_OFF(rxu_scheme_features, features, 0);
+__RXU_OFF(rxu_scheme_features, reserved, 8);
 
 __RXU_SIZE(rxu_attach, 16);
 __RXU_OFF(rxu_attach, name, 0);

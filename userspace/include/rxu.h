@@ -203,6 +203,23 @@ static inline int64_t rxu_cqe_result(const struct rxu_cqe64 *cqe)
 	return (int64_t)cqe->status;
 }
 
+/*
+ * A provider's zero-copy answer to a READ/PREAD SQE that carries
+ * RXU_RW_ZC (after RXU_IOC_SCHEME_FEATURES with RXU_SCHEME_FEAT_ZC_READ
+ * on its instance fd; docs/zero-copy.md): n bytes at bytes, in this
+ * process's memory, which must stay mapped and unchanged until the ENTER
+ * that hands the CQE to the kernel has returned; the kernel pins them
+ * then and the consumer copies straight from them.
+ */
+static inline void rxu_prep_zc_answer(struct rxu_cqe64 *cqe, uint64_t user_data,
+				      const void *bytes, uint64_t n)
+{
+	*cqe = (struct rxu_cqe64){
+		.user_data = user_data, .status = n,
+		.flags = RXU_CQE_ZC_DATA, .extra = (uintptr_t)bytes,
+	};
+}
+
 /* ------------------------------------------------------------------ */
 /* SQE preparation, one helper per standard opcode (ABI.md section 5)  */
 /* ------------------------------------------------------------------ */

@@ -3,7 +3,7 @@
  * bench-scheme: blocking request/response round trips between two
  * processes, three ways, one per run:
  *
- *   bench-scheme [-n round trips] [-w warm-up] [-p split|same|any] [-P] unix|pipe|scheme|u2u
+ *   bench-scheme [-n round trips] [-w warm-up] [-p split|same|any] [-P] [-z] unix|pipe|scheme|u2u
  *
  *   unix    a daemon on a UNIX stream socket; the client sends a 64-byte
  *           request ("read 64 bytes from handle 1", laid out as an SQE)
@@ -37,7 +37,10 @@
  * server are pinned to two different CPUs, with -p same both to the
  * first CPU, with -p any not at all (pinning failures are ignored).
  * -P (diagnosis only) makes the provider poll its SQ instead of sleeping
- * in ENTER: with it, only the client's wake-up is measured.
+ * in ENTER: with it, only the client's wake-up is measured.  -z makes
+ * the scheme provider opt in to zero-copy READ answers (docs/zero-copy.md)
+ * and answer with RXU_CQE_ZC_DATA from its own reply buffer, so the
+ * kernel copies once, from there to the client's buffer.
  * Prints the command, the round trips timed (after the warm-up) and
  * round trips/s; bench-scheme.sh runs the three alternately in a guest
  * and prints medians and ratios.  Needs the module (scheme only) and
@@ -334,6 +337,8 @@ static double run_pipe(long warm, long n, pid_t *child, int pin)
 
 static volatile sig_atomic_t stop;
 static int provider_polls;	/* -P: the provider spins instead of sleeping */
+static int provider_zc;		/* -z: zero-copy READ answers */
+static unsigned char zc_reply[MSG];	/* what -z answers name */
 
 static void on_term(int sig)
 {
@@ -429,6 +434,17 @@ static void scheme_server(int rfd)
 		ready(rfd, errno);
 		_exit(1);
 	}
+	if (provider_zc) {
+		struct rxu_scheme_features feats = {
+			.features = RXU_SCHEME_FEAT_ZC_READ,
+		};
+
+		fill_reply(zc_reply, MSG);
+		if (ioctl(in.fd, RXU_IOC_SCHEME_FEATURES, &feats)) {
+			ready(rfd, errno);
+			_exit(1);
+		}
+	}
 	ready(rfd, 0);
 
 	while (!stop) {
@@ -438,6 +454,15 @@ static void scheme_server(int rfd)
 			if (sqe.opcode == RXU_OP_RECV_IORING) {
 				/* u2u: serve that ring from now on. */
 				_exit(u2u_serve_recv(&in, &sqe) ? 1 : 0);
+			}
+			if (sqe.syscall_flags & RXU_RW_ZC) {
+				/* Offered only for READ/PREAD, after -z. */
+				rxu_prep_zc_answer(&cqe, sqe.user_data,
+						   zc_reply, sqe.len < MSG ?
+						   sqe.len : MSG);
+				if (push_cqe(&in, &cqe))
+					_exit(1);
+				continue;
 			}
 			st = serve(&sqe, data, size, &next_handle);
 
@@ -715,7 +740,7 @@ static double run_u2u(long warm, long n, pid_t *child, int pin)
 
 static __attribute__((noreturn)) void usage(void)
 {
-	fprintf(stderr, "usage: %s [-n round trips] [-w warm-up] [-p split|same|any] [-P] unix|pipe|scheme|u2u\n",
+	fprintf(stderr, "usage: %s [-n round trips] [-w warm-up] [-p split|same|any] [-P] [-z] unix|pipe|scheme|u2u\n",
 		prog);
 	exit(2);
 }
@@ -729,10 +754,13 @@ int main(int argc, char **argv)
 	double rate;
 	char *end;
 
-	while ((opt = getopt(argc, argv, "n:w:p:P")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:p:Pz")) != -1) {
 		switch (opt) {
 		case 'P':
 			provider_polls = 1;
+			break;
+		case 'z':
+			provider_zc = 1;
 			break;
 		case 'n':
 			n = strtol(optarg, &end, 10);

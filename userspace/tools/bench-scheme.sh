@@ -7,10 +7,11 @@
 # provider reached user-to-user (u2u: a 64-byte READ SQE on a shared ring,
 # the reply in a pool, both sides sleeping in ENTER), against a UNIX-socket
 # request/response daemon and a pipe ping-pong, in the same guest boot, for
-# every kernel in KVERS.  bench-scheme runs one mechanism at a time; rounds
-# rotate the order of the four; medians, the ratios scheme/unix (target
-# >= 2), scheme/pipe and u2u/unix, and in brackets the median of per-round
-# ratios.
+# every kernel in KVERS; "zc" is the scheme path with the provider answering
+# zero-copy (bench-scheme -z: RXU_CQE_ZC_DATA, docs/zero-copy.md).
+# bench-scheme runs one mechanism at a time; rounds rotate the order of the
+# five; medians, the ratios scheme/unix (target >= 2), zc/unix, scheme/pipe
+# and u2u/unix, and in brackets the median of per-round ratios.
 # Two placements: client and server on different vCPUs (split) and on one
 # (same): under TCG a cross-vCPU wake-up costs far more than on hardware.
 # Figures go to stdout and build/bench/scheme-<kver>.txt.
@@ -29,14 +30,19 @@ if [ "${1:-}" = --in-guest ]; then
 	rounds=$2 n=$3
 	shift 3
 	bin=build/userspace/tools/bench-scheme
-	mechs=(unix pipe scheme u2u)
+	mechs=(unix pipe scheme zc u2u)
 	nm=${#mechs[@]}
 	out=$(mktemp /tmp/bench-scheme.XXXXXX)
 	for p in "$@"; do
 		for ((r = 0; r < rounds; r++)); do
 			for ((i = 0; i < nm; i++)); do
 				m=${mechs[$(((i + r) % nm))]}
-				if line=$("$bin" -p "$p" -n "$n" "$m" 2>/tmp/bench-scheme.err); then
+				if [ "$m" = zc ]; then
+					args=(-z -p "$p" -n "$n" scheme)
+				else
+					args=(-p "$p" -n "$n" "$m")
+				fi
+				if line=$("$bin" "${args[@]}" 2>/tmp/bench-scheme.err); then
 					rate=$(echo "$line" | sed -n 's/.*: \([0-9.]*\) round trips\/s$/\1/p')
 				else
 					rate=fail
@@ -47,7 +53,7 @@ if [ "${1:-}" = --in-guest ]; then
 		done
 	done
 	echo "# $rounds rounds of $n round trips (after 200 warm-up) per mechanism, order rotating; round trips/s, medians"
-	echo "# command of each run: $bin -p PLACEMENT -n $n unix|pipe|scheme|u2u"
+	echo "# command of each run: $bin -p PLACEMENT -n $n unix|pipe|scheme|u2u (zc: $bin -z -p PLACEMENT -n $n scheme)"
 	awk -v rounds="$rounds" '
 	function median(a, k,   i, j, t) {
 		for (i = 1; i <= k; i++)
@@ -78,15 +84,17 @@ if [ "${1:-}" = --in-guest ]; then
 	}
 	{ rate[$1, $2, $3] = $4; if (!($1 in seen)) { seen[$1] = 1; order[++np] = $1 } }
 	END {
-		printf "%-9s %10s %10s %10s %10s %14s %14s %14s\n", "placement", "unix", "pipe",
-		       "scheme", "u2u", "scheme/unix", "scheme/pipe", "u2u/unix"
+		printf "%-9s %10s %10s %10s %10s %10s %14s %14s %14s %14s\n", "placement",
+		       "unix", "pipe", "scheme", "zc", "u2u", "scheme/unix", "zc/unix",
+		       "scheme/pipe", "u2u/unix"
 		for (i = 1; i <= np; i++) {
 			p = order[i]
 			u = med_of(p, "unix"); q = med_of(p, "pipe"); s = med_of(p, "scheme")
-			w = med_of(p, "u2u")
-			printf "%-9s %10s %10s %10s %10s %14s %14s %14s\n", p, fmt(u), fmt(q),
-			       fmt(s), fmt(w),
+			z = med_of(p, "zc"); w = med_of(p, "u2u")
+			printf "%-9s %10s %10s %10s %10s %10s %14s %14s %14s %14s\n", p,
+			       fmt(u), fmt(q), fmt(s), fmt(z), fmt(w),
 			       fr(s, u, med_ratio(p, "scheme", "unix")),
+			       fr(z, u, med_ratio(p, "zc", "unix")),
 			       fr(s, q, med_ratio(p, "scheme", "pipe")),
 			       fr(w, u, med_ratio(p, "u2u", "unix"))
 		}
