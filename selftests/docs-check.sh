@@ -113,8 +113,9 @@ installed() {
 		MANWIDTH=80 man -M "$stage/usr/share/man" "$sec" "${name%.*}" >/dev/null 2>&1 ||
 			{ echo "man -M ... $sec ${name%.*} finds nothing"; return 1; }
 	done
-	[ -x "$stage/usr/bin/memd" ] && [ -x "$stage/usr/bin/rxuctl" ] &&
-		[ -x "$stage/usr/sbin/pcid" ] || { echo "memd, rxuctl or pcid not installed"; return 1; }
+	for p in bin/memd bin/rxuctl sbin/pcid; do
+		[ -x "$stage/usr/$p" ] || { echo "not installed: /usr/$p"; return 1; }
+	done
 }
 check "make -C userspace install puts every man page (and pcid, memd, rxuctl) in place" installed
 
@@ -138,7 +139,7 @@ check "the README's usage example compiles (-std=c11 -Wall -Wextra -Werror)" rea
 # The anchor GitHub gives a heading: lower case, punctuation dropped,
 # blanks to dashes.
 slugs() {
-	sed -n 's/^#\{1,6\} \{1,\}//p' "$1" | tr 'A-Z' 'a-z' |
+	sed -n 's/^#\{1,6\} \{1,\}//p' "$1" | tr '[:upper:]' '[:lower:]' |
 		sed -E 's/[^a-z0-9 _-]//g; s/ /-/g'
 }
 links() {
@@ -147,7 +148,7 @@ links() {
 		[ -f "$md" ] || continue
 		dir=$(dirname "$md")
 		# [text](target), outside code spans is close enough here
-		for target in $(grep -oE '\]\([^) ]+\)' "$md" | sed -E 's/^\]\((.*)\)$/\1/'); do
+		while read -r target; do
 			case $target in
 			http://* | https://* | mailto:*) continue ;;
 			esac
@@ -172,7 +173,7 @@ links() {
 				echo "$md: $target: no heading for #$anchor"
 				bad=1
 			fi
-		done
+		done < <(grep -oE '\]\([^) ]+\)' "$md" | sed -E 's/^\]\((.*)\)$/\1/')
 	done
 	return $bad
 }

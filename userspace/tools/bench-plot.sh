@@ -20,8 +20,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${1:-$top/build/bench}
 cd "$dir"
 
-kernels=$(ls nop-*.txt event-*.txt 2>/dev/null | sed -E 's/^(nop|event)-(.*)\.txt$/\2/' |
-	sort -uV)
+kernels=$(for f in nop-*.txt event-*.txt; do [ -e "$f" ] && echo "$f"; done |
+	sed -E 's/^(nop|event)-(.*)\.txt$/\2/' | sort -uV)
 if [ -z "$kernels" ]; then
 	echo "bench-plot: no nop-*.txt or event-*.txt in $dir" >&2
 	exit 1
