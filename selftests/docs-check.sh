@@ -11,8 +11,9 @@
 #    rxuctl and rxuctl(1);
 #  * make -C userspace install (DESTDIR, PREFIX) puts every page where
 #    man(1) finds it;
-#  * the README's usage example compiles with -Wall -Wextra -Werror
-#    against the build tree's librxu (rxu-uninstalled.pc);
+#  * the examples of README.md and docs/ (the C block after a marker
+#    comment "example: compiled by ...") compile with -Wall -Wextra
+#    -Werror against the build tree's librxu (rxu-uninstalled.pc);
 #  * every relative link of README.md, CONTRIBUTING.md and docs/*.md names
 #    a file of the tree, and every #anchor a heading of that file;
 #  * README.md stays a front page: at most 250 lines, and no measured
@@ -48,7 +49,9 @@ check() {
 pages=$(ls man/man1/*.1 man/man3/*.3)
 programs="pcid memd rxuctl"
 echo "TAP version 13"
-echo "1..$(($(echo "$pages" | wc -w) * 2 + $(echo "$programs" | wc -w) + 5))"
+examples=$(grep -l '<!-- example: compiled by' README.md docs/*.md 2>/dev/null)
+echo "1..$(($(echo "$pages" | wc -w) * 2 + $(echo "$programs" | wc -w) + \
+	$(echo "$examples" | wc -w) + 4))"
 
 # The binaries whose usage is compared (built by check.sh's host step; a
 # stand-alone run builds them).
@@ -119,20 +122,25 @@ installed() {
 }
 check "make -C userspace install puts every man page (and pcid, memd, rxuctl) in place" installed
 
-# --- the README's example compiles ----------------------------------------
+# --- the examples compile ---------------------------------------------------
 
-readme_example() {
-	awk '/<!-- readme-example/ { want = 1; next }
+# example MD: the C block after the marker in MD, compiled and linked.
+example() {
+	local md=$1 name
+	name=$(basename "$md" .md)
+	awk '/<!-- example: compiled by/ { want = 1; next }
 	     want && /^```c$/ { on = 1; next }
 	     on && /^```$/ { exit }
-	     on' README.md >"$work/rxucat.c"
-	[ -s "$work/rxucat.c" ] || { echo "no example after <!-- readme-example in README.md"; return 1; }
+	     on' "$md" >"$work/$name.c"
+	[ -s "$work/$name.c" ] || { echo "no C block after the marker in $md"; return 1; }
 	# shellcheck disable=SC2046 # pkg-config's words are meant to split
-	cc -std=c11 -Wall -Wextra -Werror -o "$work/rxucat" "$work/rxucat.c" \
+	cc -std=c11 -Wall -Wextra -Werror -o "$work/$name" "$work/$name.c" \
 		$(PKG_CONFIG_PATH=$build pkg-config --cflags --libs rxu) \
 		-Wl,-rpath,"$build"
 }
-check "the README's usage example compiles (-std=c11 -Wall -Wextra -Werror)" readme_example
+for md in $examples; do
+	check "the example of $md compiles (-std=c11 -Wall -Wextra -Werror)" example "$md"
+done
 
 # --- links ----------------------------------------------------------------
 
