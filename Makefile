@@ -33,7 +33,8 @@ MODULE_SRCS := Kbuild $(wildcard module/*.c module/*.h) uapi/linux/redox_uring.h
 DEPS := build-essential pkg-config clang sparse kmod cpio xz-utils perl \
 	linux-headers-amd64 linux-image-amd64 \
 	linux-headers-6.12-amd64 linux-image-6.12-amd64 linux-source-6.1 \
-	qemu-system-x86 python3-minimal busybox-static dkms liburing-dev libinih-dev libclang-rt-14-dev
+	qemu-system-x86 python3-minimal busybox-static dkms liburing-dev libinih-dev libclang-rt-14-dev \
+	gnuplot-nox mandoc
 
 .PHONY: all default lib guest-bins modules module-% deps check check-usb check-debug style demo bench bench-u2u bench-scheme bench-dd \
 	print-kvers \

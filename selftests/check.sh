@@ -3,11 +3,12 @@
 #
 # selftests/check.sh - everything `make check` runs, counted.
 #
-#   selftests/check.sh [all|style|stress|drivers|usb|xhcid]
+#   selftests/check.sh [all|style|docs|stress|drivers|usb|xhcid]
 #
 # Each step is one or more test cases: builds (both compilers, both kernels,
 # W=1 -Werror), the uapi header under gcc and clang -pedantic, checkpatch
-# --strict and sparse, librxu's host tests (ASan+UBSan), and the module's
+# --strict and sparse, librxu's host tests (ASan+UBSan), the docs (man pages,
+# usage texts, links: selftests/docs-check.sh), and the module's
 # kselftests inside a QEMU guest for every kernel in KVERS (a guest whose
 # dmesg shows a warning fails, see selftests/vm/scan-dmesg.sh), and the
 # 1,000,000-event FILES_UPDATE stress on each kernel.  Prints
@@ -121,6 +122,21 @@ host_checks() {
 	count_tap "librxu host tests (ASan+UBSan)" "$out/host-tests.log"
 	if [ $rc -ne 0 ] || ! grep -qE '^ok [0-9]+' "$out/host-tests.log"; then
 		record FAIL "librxu host tests, exit $rc (log: build/check/host-tests.log)"
+	fi
+}
+
+# The documentation (selftests/docs-check.sh, TAP): man pages render
+# cleanly, each program's usage names the options its man page names,
+# install puts the pages in place, the README's example compiles, links
+# resolve.  A script that dies before its whole plan is one more failure.
+docs_checks() {
+	local rc=0 plan got
+	selftests/docs-check.sh >"$out/docs.log" 2>&1 || rc=$?
+	count_tap "documentation (man pages, usage = man, README, links)" "$out/docs.log"
+	plan=$(sed -nE 's/^1\.\.([0-9]+)$/\1/p' "$out/docs.log")
+	got=$(grep -cE '^(not )?ok [0-9]+' "$out/docs.log")
+	if [ "${plan:-x}" != "$got" ] || { [ $rc -ne 0 ] && ! grep -q '^not ok' "$out/docs.log"; }; then
+		record FAIL "selftests/docs-check.sh: exit $rc, plan ${plan:-missing}, $got results (log: build/check/docs.log)"
 	fi
 }
 
@@ -364,12 +380,16 @@ xhcid)
 style)
 	style_checks
 	;;
+docs)
+	docs_checks
+	;;
 all)
 	if ! make --no-print-directory deps >"$out/deps.log" 2>&1; then
 		record FAIL "make deps (log: build/check/deps.log)"
 	fi
 	uapi_checks
 	host_checks
+	docs_checks
 	module_builds
 	style_checks
 	guest_checks
@@ -380,7 +400,7 @@ all)
 	stress_checks
 	;;
 *)
-	echo "usage: $0 [all|style|stress|drivers|usb|xhcid]" >&2
+	echo "usage: $0 [all|style|docs|stress|drivers|usb|xhcid]" >&2
 	exit 2
 	;;
 esac

@@ -3,7 +3,7 @@
  * pcid: the PCI bus daemon.  Enumerates PCI functions from sysfs, binds
  * the ones a driver rule matches to vfio-pci, spawns their drivers, and
  * serves the pci: scheme (userspace/include/rxu_pci.h) on librxu's
- * reactor.  `pcid --help` is the manual.
+ * reactor.  `pcid --help` is the manual, the same text as man/man1/pcid.1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -98,6 +98,15 @@ static const char usage_text[] =
 "    wins.  Bridges (class 0x06), the boot VGA device and non-endpoint\n"
 "    headers are never bound unless the rule says force = yes.\n"
 "\n"
+"ENVIRONMENT\n"
+"    What a driver started by pcid finds in its environment:\n"
+"    PCID_ADDRESS       the function's address, dddd:bb:dd.f\n"
+"    PCID_TOKEN         the function's token: only its holder gets the VFIO\n"
+"                       device, container and interrupt fds, writes config\n"
+"                       space and CLAIMs the function; never in argv\n"
+"    PCID_SCHEME        the scheme pcid serves (its NAME)\n"
+"    PCID_RULE          the name of the rule that matched\n"
+"\n"
 "EXIT STATUS\n"
 "    0 after SIGTERM/SIGINT or a successful --list/--release; 1 on a\n"
 "    runtime failure; 2 for bad usage or a bad config.\n"
@@ -106,7 +115,10 @@ static const char usage_text[] =
 "    /etc/pcid.d/*.conf, /run/pcid/NAME.{pid,state,token}\n"
 "\n"
 "SEE ALSO\n"
-"    README.md (pcid: on a real machine), userspace/include/rxu_pci.h\n";
+"    pcid(1) (this text), rxuctl(1), librxu(3); in the redox_uring\n"
+"    sources docs/pcid.md (the rights model, and pcid on a real machine:\n"
+"    IOMMU, picking functions, release) and userspace/include/rxu_pci.h\n"
+"    (the protocol)\n";
 
 static int verbose;
 static struct pcid *g_pcid;
