@@ -13,7 +13,8 @@
 # `device_del` ends with ENODEV, xhcid lives on, the listing handle gets
 # an EVENT and shows the port empty; `device_add` brings a keyboard back,
 # enumerated with a new token (the old one is refused).  The same for the
-# storage device removed in the middle of a transfer.
+# storage device removed in the middle of a transfer.  Run it last in a
+# boot: the stick it removes does not come back (QEMU drops its drive).
 set -u
 . "$(dirname "$0")/xhcid-lib.sh"
 usbreq=$top/build/userspace/xhcid/usbreq

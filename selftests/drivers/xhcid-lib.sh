@@ -41,10 +41,11 @@ load_module() {
 	ok "redox_uring loaded"
 }
 
-# wait_grep N PATTERN FILE: until FILE has N lines matching PATTERN (60 s)
+# wait_grep N PATTERN FILE [SECS]: until FILE has N lines matching
+# PATTERN (SECS, default 60)
 wait_grep() {
 	_i=0
-	while [ $_i -lt 300 ] && [ "$(grep -c "$2" "$3")" -lt "$1" ]; do
+	while [ $_i -lt $((${4:-60} * 5)) ] && [ "$(grep -c "$2" "$3")" -lt "$1" ]; do
 		sleep 0.2
 		_i=$((_i + 1))
 	done

@@ -38,7 +38,8 @@ for addr in $QX $NX; do
 	bind "$addr" vfio-pci
 	"$xhcid" --vfio "$addr" --scheme usbt --token-file "$w/token" >"$w/log" 2>&1 &
 	xp=$!
-	wait_grep 2 ' speed, slot ' "$w/log"
+	# a loaded 2-core host has taken more than a minute to enumerate
+	wait_grep 2 ' speed, slot ' "$w/log" 240
 	check "$addr: xhcid serves usbt: and enumerated 2 devices" \
 		test "$(grep -c ' speed, slot ' "$w/log")" -eq 2
 	tok=$(cat "$w/token" 2>/dev/null)
