@@ -217,6 +217,8 @@ static int address_device(struct xhc *hc, struct xdev *d)
 	slot = xctx_slot(&d->in);
 	slot[0] = SLOT_ROUTE(d->route) | SLOT_SPEED(d->psiv) | SLOT_ENTRIES(1);
 	slot[1] = SLOT_ROOT_PORT(d->root_port);
+	if (d->tt_slot)
+		slot[2] = SLOT_TT_SLOT(d->tt_slot) | SLOT_TT_PORT(d->tt_port);
 	ep0 = xctx_ep(&d->in, 1);
 	ep0[1] = EP_CERR(3) | EP_TYPE(EPT_CONTROL) | EP_MPS(d->ep[1].mps);
 	*(uint64_t *)&ep0[2] = xring_enqueue_ptr(&d->ep[1].ring);
@@ -250,20 +252,57 @@ static int address_device(struct xhc *hc, struct xdev *d)
 	return 0;
 }
 
+struct xdev *xdev_new(struct xhc *hc, unsigned int root_port)
+{
+	static uint64_t generation;
+	struct xdev *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->hc = hc;
+	d->root_port = root_port;
+	d->id = root_port;
+	d->state = XDEV_CONNECTED;
+	d->generation = ++generation;
+	return d;
+}
+
+int xdev_enumerate(struct xhc *hc, struct xdev *d)
+{
+	char name[32];
+	int rc;
+
+	rc = address_device(hc, d);
+	if (!rc)
+		rc = read_descriptors(hc, d);
+	xport_name(d->id, name, sizeof(name));
+	if (rc) {
+		hc_log(hc, "%s: enumeration failed: %s", name, strerror(-rc));
+		d->state = XDEV_ERROR;
+		return rc;
+	}
+	make_token(d->token);
+	d->state = XDEV_ADDRESSED;
+	hc_log(hc, "%s: %04x:%04x %s speed, slot %u, address %u \"%s\"",
+	       name, le16(d->ddesc + 8), le16(d->ddesc + 10),
+	       xdev_speed_name(d->speed), d->slot, d->address, d->product);
+	if (d->ddesc[4] == 9 && d->depth < RXU_USB_MAX_HUB_DEPTH) {
+		rc = hub_start(hc, d);
+		if (rc)
+			hc_log(hc, "%s: hub: %s", name, strerror(-rc));
+	}
+	return 0;
+}
+
 int xdev_attach(struct xhc *hc, unsigned int port)
 {
 	struct xport *pt = &hc->port[port];
-	static uint64_t generation;
 	struct xdev *d;
 	int rc;
 
-	d = calloc(1, sizeof(*d));
+	d = xdev_new(hc, port);
 	if (!d)
 		return -ENOMEM;
-	d->hc = hc;
-	d->root_port = port;
-	d->state = XDEV_CONNECTED;
-	d->generation = ++generation;
 	pt->dev = d;
 	rc = port_reset(hc, port);
 	if (!rc) {
@@ -271,25 +310,13 @@ int xdev_attach(struct xhc *hc, unsigned int port)
 
 		d->psiv = PORT_SPEED(v);
 		d->speed = port_speed(hc, port, v);
-		rc = address_device(hc, d);
-	}
-	if (!rc)
-		rc = read_descriptors(hc, d);
-	if (rc) {
-		if (rc == -ENODEV && !(port_read(hc, port) & PORT_CCS)) {
-			xdev_detach(hc, port);
-			return rc;
-		}
-		hc_log(hc, "port%u: enumeration failed: %s", port, strerror(-rc));
+		rc = xdev_enumerate(hc, d);
+	} else {
 		d->state = XDEV_ERROR;
-		return rc;
 	}
-	make_token(d->token);
-	d->state = XDEV_ADDRESSED;
-	hc_log(hc, "port%u: %04x:%04x %s speed, slot %u, address %u \"%s\"",
-	       port, le16(d->ddesc + 8), le16(d->ddesc + 10),
-	       xdev_speed_name(d->speed), d->slot, d->address, d->product);
-	return 0;
+	if (rc == -ENODEV && !(port_read(hc, port) & PORT_CCS))
+		xdev_detach(hc, port);
+	return rc;
 }
 
 static void free_endpoints(struct xhc *hc, struct xdev *d, unsigned int from)
@@ -307,14 +334,13 @@ static void free_endpoints(struct xhc *hc, struct xdev *d, unsigned int from)
 	}
 }
 
-void xdev_detach(struct xhc *hc, unsigned int port)
+void xdev_free(struct xhc *hc, struct xdev *d)
 {
-	struct xport *pt = &hc->port[port];
-	struct xdev *d = pt->dev;
 	struct xcmd_result res;
+	char name[32];
 
-	if (!d)
-		return;
+	if (d->hub)
+		hub_stop(hc, d);
 	d->state = XDEV_EMPTY;
 	if (d->slot) {
 		if (!hc->dead)
@@ -328,9 +354,19 @@ void xdev_detach(struct xhc *hc, unsigned int port)
 	xctx_free(hc, &d->in);
 	xctx_free(hc, &d->out);
 	free(d->desc);
-	pt->dev = NULL;
-	hc_log(hc, "port%u: detached", port);
+	xport_name(d->id, name, sizeof(name));
+	hc_log(hc, "%s: detached", name);
 	free(d);
+}
+
+void xdev_detach(struct xhc *hc, unsigned int port)
+{
+	struct xport *pt = &hc->port[port];
+
+	if (!pt->dev)
+		return;
+	xdev_free(hc, pt->dev);
+	pt->dev = NULL;
 }
 
 struct xep *xdev_ep(struct xdev *d, uint8_t addr)
@@ -490,6 +526,9 @@ int xdev_configure(struct xhc *hc, struct xdev *d, unsigned int value,
 	slot = xctx_slot(&d->in);
 	memcpy(slot, xctx_slot(&d->out), 16);
 	slot[0] = (slot[0] & ~SLOT_ENTRIES(0x1f)) | SLOT_ENTRIES(maxdci);
+	slot[0] |= d->slot_hub[0];
+	slot[1] |= d->slot_hub[1];
+	slot[2] |= d->slot_hub[2];
 	slot[3] = 0;
 	rc = xcmd_run(hc, d->in.mem.iova, 0, TRB_TYPE(TRB_CONFIG_EP) |
 		      TRB_SLOT(d->slot) | (value ? 0 : TRB_DC), &res);

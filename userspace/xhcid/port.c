@@ -130,4 +130,5 @@ void port_scan(struct xhc *hc)
 	for (p = 1; p <= hc->max_ports && p <= XHCID_MAX_PORTS; p++)
 		if (hc->port[p].change)
 			scan_one(hc, p);
+	hub_scan(hc);
 }

@@ -75,31 +75,49 @@ static struct xdev *uh_dev(const struct uh *u)
 {
 	struct xdev *d;
 
-	if (u->port < 1 || u->port > S.hc->max_ports)
+	if (xhc_lookup(S.hc, u->port, &d))
 		return NULL;
-	d = S.hc->port[u->port].dev;
 	return d && d->generation == u->gen && d->state != XDEV_EMPTY ? d : NULL;
 }
 
-static size_t port_line(char *b, size_t size, unsigned int p)
+static size_t port_line(char *b, size_t size, unsigned int id,
+			struct xdev *d)
 {
-	struct xdev *d = S.hc->port[p].dev;
-	char drv[128];
+	char drv[128], name[32];
 
+	xport_name(id, name, sizeof(name));
 	if (!d)
-		return (size_t)snprintf(b, size, "port%u empty - - - -\n", p);
+		return (size_t)snprintf(b, size, "%s empty - - - -\n", name);
 	if (d->state < XDEV_ADDRESSED || !d->desc)
-		return (size_t)snprintf(b, size, "port%u %s %s - - -\n", p,
+		return (size_t)snprintf(b, size, "%s %s %s - - -\n", name,
 					xdev_state_name(d->state),
 					xdev_speed_name(d->speed));
-	/* "-" for a hub too: xhcid does not drive hubs (yet). */
-	if (!spawn_names(p, d->generation, drv, sizeof(drv)))
+	if (d->hub)
+		snprintf(drv, sizeof(drv), "hub");
+	else if (!spawn_names(id, d->generation, drv, sizeof(drv)))
 		snprintf(drv, sizeof(drv), "-");
-	return (size_t)snprintf(b, size, "port%u %s %s %02x%02x:%02x%02x %02x/%02x/%02x %s\n",
-				p, xdev_state_name(d->state),
+	return (size_t)snprintf(b, size, "%s %s %s %02x%02x:%02x%02x %02x/%02x/%02x %s\n",
+				name, xdev_state_name(d->state),
 				xdev_speed_name(d->speed), d->ddesc[9], d->ddesc[8],
 				d->ddesc[11], d->ddesc[10], d->ddesc[4],
 				d->ddesc[5], d->ddesc[6], drv);
+}
+
+/* The line of port id, then those of the hub ports behind it. */
+static size_t port_lines(char *b, size_t size, unsigned int id,
+			 struct xdev *d)
+{
+	size_t n = port_line(b, size, id, d);
+	unsigned int p;
+
+	if (!d || !d->hub || d->state != XDEV_CONFIGURED)
+		return n < size ? n : size;
+	for (p = 1; p <= d->hub->nports && n < size; p++)
+		n += port_lines(b + n, size - n,
+				RXU_USB_PORT_ID(d->root_port,
+						d->route | p << (4 * d->depth)),
+				d->hub->child[p]);
+	return n < size ? n : size;
 }
 
 static const char *ep_type_name(uint8_t attr)
@@ -127,7 +145,7 @@ static size_t text(const struct uh *u, struct xdev *d, char *b, size_t size)
 	switch (u->kind) {
 	case UH_LIST:
 		for (i = 1; i <= S.hc->max_ports && n < size; i++)
-			n += port_line(b + n, size - n, i);
+			n += port_lines(b + n, size - n, i, S.hc->port[i].dev);
 		break;
 	case UH_DIR:
 		for (i = UH_DESC; i <= UH_CONFIGURE && n < size; i++)
@@ -171,19 +189,6 @@ static size_t text(const struct uh *u, struct xdev *d, char *b, size_t size)
 }
 
 /* ---- open ----------------------------------------------------------- */
-
-/* "port<N>" at p: N, the rest in *end; 0 if it is not one. */
-static unsigned int parse_port(const char *p, const char **end)
-{
-	unsigned long v;
-	char *e;
-
-	if (strncmp(p, "port", 4) || p[4] < '1' || p[4] > '9')
-		return 0;
-	v = strtoul(p + 4, &e, 10);
-	*end = e;
-	return v > 255 ? 256 : (unsigned int)v;
-}
 
 int xhcid_token_ok(const struct xdev *d, const char *tok, size_t len)
 {
@@ -245,10 +250,9 @@ static int64_t u_open(struct rxu_scheme_req *req, struct rxu_scheme_handle *h,
 		h->priv = u;
 		return 0;
 	}
-	port = parse_port(p, &rest);
-	if (!port || port > S.hc->max_ports || (*rest && *rest != '/'))
-		goto enoent;		/* hub ports ("port5.1") included */
-	d = S.hc->port[port].dev;
+	port = xport_parse(p, &rest);
+	if (!port || (*rest && *rest != '/') || xhc_lookup(S.hc, port, &d))
+		goto enoent;
 	if (!d || d->state == XDEV_EMPTY) {
 		free(u);
 		return -ENODEV;
@@ -574,20 +578,21 @@ void xhcid_scheme_work(struct xhc *hc)
 	unsigned int p;
 
 	spawn_reap(hc);
-	for (p = 1; S.rules && p <= hc->max_ports; p++) {
-		struct xdev *d = hc->port[p].dev;
+	for (p = 1; S.rules && p <= hc->max_slots && p <= XHCID_MAX_SLOTS; p++) {
+		struct xdev *d = hc->slot_dev[p];
 
 		if (!d || d->spawned || d->state != XDEV_ADDRESSED)
 			continue;
 		d->spawned = 1;
-		if (spawn_device(hc, S.name[0], p, d) > 0)
-			on_change(hc, p);
+		if (spawn_device(hc, S.name[0], d->id, d) > 0)
+			on_change(hc, d->id);
 	}
 	while (S.work) {
 		struct xhcid_work *w = S.work;
-		struct xdev *d = hc->port[w->port].dev;
+		struct xdev *d;
 		int rc;
 
+		xhc_lookup(hc, w->port, &d);
 		S.work = w->next;
 		if (!S.work)
 			S.work_tail = NULL;

@@ -184,11 +184,11 @@ static unsigned int interfaces(const struct xdev *d, const uint8_t **out,
 static void run(const struct rule *r, const char *scheme, unsigned int port,
 		const struct xdev *d, int iface)
 {
-	char *argv[MAX_ARGS + 1], cmd[256], sport[16], sif[8], sv[8], sp[8];
+	char *argv[MAX_ARGS + 1], cmd[256], sport[32], sif[8], sv[8], sp[8];
 	const char *tok;
 	int argc = 0;
 
-	snprintf(sport, sizeof(sport), "port%u", port);
+	xport_name(port, sport, sizeof(sport));
 	snprintf(sif, sizeof(sif), "%d", iface);
 	snprintf(sv, sizeof(sv), "%04x", d->ddesc[8] | d->ddesc[9] << 8);
 	snprintf(sp, sizeof(sp), "%04x", d->ddesc[10] | d->ddesc[11] << 8);
@@ -229,6 +229,7 @@ int spawn_device(struct xhc *hc, const char *scheme, unsigned int port,
 	const struct rule *r;
 	unsigned int n, i, k, started = 0;
 	int configured = 0;
+	char name[32];
 
 	n = interfaces(d, itf, 32);
 	for (i = 0; i < n; i++) {
@@ -240,7 +241,8 @@ int spawn_device(struct xhc *hc, const char *scheme, unsigned int port,
 			int rc = xdev_configure(hc, d, d->desc[d->cfg_off[0] + 5], -1, 0);
 
 			if (rc) {
-				hc_log(hc, "port%u: configure for %s: %s", port,
+				xport_name(port, name, sizeof(name));
+				hc_log(hc, "%s: configure for %s: %s", name,
 				       r->name, strerror(-rc));
 				return rc;
 			}
@@ -261,7 +263,8 @@ int spawn_device(struct xhc *hc, const char *scheme, unsigned int port,
 		drivers[k].gen = d->generation;
 		drivers[k].iface = itf[i][2];
 		snprintf(drivers[k].rule, sizeof(drivers[k].rule), "%s", r->name);
-		hc_log(hc, "port%u interface %u: %s started (pid %d)", port,
+		xport_name(port, name, sizeof(name));
+		hc_log(hc, "%s interface %u: %s started (pid %d)", name,
 		       itf[i][2], r->name, (int)drivers[k].pid);
 		started++;
 	}
@@ -291,6 +294,7 @@ size_t spawn_names(unsigned int port, uint64_t gen, char *buf, size_t size)
 
 void spawn_reap(struct xhc *hc)
 {
+	char name[32];
 	unsigned int k;
 	pid_t pid;
 	int st;
@@ -299,8 +303,9 @@ void spawn_reap(struct xhc *hc)
 		for (k = 0; k < MAX_DRIVERS; k++) {
 			if (drivers[k].pid != pid)
 				continue;
-			hc_log(hc, "port%u: driver %s (pid %d) exited (status %d)",
-			       drivers[k].port, drivers[k].rule, (int)pid,
+			xport_name(drivers[k].port, name, sizeof(name));
+			hc_log(hc, "%s: driver %s (pid %d) exited (status %d)",
+			       name, drivers[k].rule, (int)pid,
 			       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 			drivers[k].pid = 0;
 		}
@@ -311,7 +316,7 @@ void spawn_reap(struct xhc *hc)
 
 		if (!drivers[k].pid || !drivers[k].gen)
 			continue;
-		d = drivers[k].port <= hc->max_ports ? hc->port[drivers[k].port].dev : NULL;
+		xhc_lookup(hc, drivers[k].port, &d);
 		if (!d || d->generation != drivers[k].gen) {
 			kill(drivers[k].pid, SIGTERM);
 			drivers[k].gen = 0;	/* reaped later */

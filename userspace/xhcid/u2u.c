@@ -172,7 +172,6 @@ int64_t xhcid_u2u_op(struct rxu_scheme_req *req)
 	const struct rxu_sqe64 *sqe = &req->sqe;
 	struct xhc *hc = rxu_scheme_priv(req->conn->scheme);
 	struct uconn *uc = req->conn->priv;
-	unsigned int root = RXU_USB_PORT_ROOT(sqe->fd);
 	struct xdev *d;
 	const char *tok;
 
@@ -182,9 +181,8 @@ int64_t xhcid_u2u_op(struct rxu_scheme_req *req)
 		return -ENOSYS;
 	if (sqe->flags || sqe->additional2 || sqe->fd > 0xffffffffULL)
 		return -EINVAL;
-	if (!root || root > hc->max_ports || RXU_USB_PORT_ROUTE(sqe->fd))
-		return -ENOENT;		/* hub ports are not served yet */
-	d = hc->port[root].dev;
+	if (xhc_lookup(hc, (unsigned int)sqe->fd, &d))
+		return -ENOENT;
 	if (!d || d->state == XDEV_EMPTY)
 		return -ENODEV;
 	if (sqe->opcode == RXU_USB_OP_CLAIM) {
@@ -195,11 +193,11 @@ int64_t xhcid_u2u_op(struct rxu_scheme_req *req)
 			return -EFAULT;
 		if (!xhcid_token_ok(d, tok, RXU_USB_TOKEN_LEN))
 			return -EACCES;
-		uc->port = root;
+		uc->port = (unsigned int)sqe->fd;
 		uc->gen = d->generation;
 		return 0;
 	}
-	if (uc->port != root || !uc->gen)
+	if (uc->port != (unsigned int)sqe->fd || !uc->gen)
 		return -EACCES;
 	if (uc->gen != d->generation)
 		return -ENODEV;

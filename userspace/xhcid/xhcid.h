@@ -190,12 +190,25 @@ struct xdev {
 	unsigned int ncfg;
 	char manufacturer[128], product[128], serial[128];
 	uint64_t generation;		/* bumped at every attach */
+	unsigned int id;		/* RXU_USB_PORT_ID(root_port, route) */
+	unsigned int depth;		/* hubs above it: 0 on a root port */
+	struct xdev *parent;		/* the hub it hangs on, NULL: root */
+	unsigned int parent_port;	/* its port on that hub */
+	unsigned int tt_slot, tt_port;	/* LS/FS behind a HS hub: the TT */
+	uint32_t slot_hub[3];		/* hub fields of slot DW0..2 (hub.c) */
+	struct xhub *hub;		/* non-NULL: a hub xhcid drives */
 	int spawned;			/* class-driver rules applied */
 	char token[RXU_USB_TOKEN_LEN + 1];
 };
 
 int xdev_attach(struct xhc *hc, unsigned int port);
 void xdev_detach(struct xhc *hc, unsigned int port);
+/* Address d (root_port, route, speed, psiv, TT set), read its
+ * descriptors, start it as a hub if it is one: 0 or -errno. */
+int xdev_enumerate(struct xhc *hc, struct xdev *d);
+/* Disable d's slot and free it, with everything behind it if a hub. */
+void xdev_free(struct xhc *hc, struct xdev *d);
+struct xdev *xdev_new(struct xhc *hc, unsigned int root_port);
 /* SET_CONFIGURATION(value) with the endpoints it needs; 0 unconfigures.
  * iface/alt >= 0: then SET_INTERFACE. */
 int xdev_configure(struct xhc *hc, struct xdev *d, unsigned int value,
@@ -204,6 +217,35 @@ const char *xdev_state_name(enum xdev_state s);
 const char *xdev_speed_name(unsigned int speed);
 /* The endpoint of d with bEndpointAddress addr, or NULL. */
 struct xep *xdev_ep(struct xdev *d, uint8_t addr);
+
+/* ---- hubs (hub.c) ---- */
+#define XHUB_MAX_PORTS	15		/* one route-string nibble */
+
+struct xhub {
+	unsigned int nports;
+	unsigned int pwr_ms;		/* bPwrOn2PwrGood * 2 */
+	int super;			/* a SuperSpeed hub (descriptor 0x2A) */
+	struct xep *irq_ep;		/* the status-change endpoint */
+	struct xfer irq;		/* kept in flight on irq_ep */
+	uint8_t bitmap[4];
+	int changed;			/* the bitmap came in: scan (top level) */
+	unsigned int errors;		/* consecutive failed status transfers */
+	struct xdev *child[XHUB_MAX_PORTS + 1];	/* by hub port, 1-based */
+};
+
+/* Configure hub d, power its ports, enumerate what is connected and
+ * start polling for changes (top level): 0 or -errno. */
+int hub_start(struct xhc *hc, struct xdev *d);
+/* Free everything behind hub d and its hub state. */
+void hub_stop(struct xhc *hc, struct xdev *d);
+/* Handle the status changes of every hub that reported some (top level). */
+void hub_scan(struct xhc *hc);
+/* The device at port id: 0 and *d (NULL: empty), -ENOENT: no such port. */
+int xhc_lookup(struct xhc *hc, unsigned int id, struct xdev **d);
+/* "port8.1.3" for id into buf. */
+void xport_name(unsigned int id, char *buf, size_t size);
+/* "port<R>[.<P>]..." at p: the id, the rest in *end; 0 if it is not one. */
+unsigned int xport_parse(const char *p, const char **end);
 
 /* ---- ports (port.c) ---- */
 struct xport {
