@@ -262,7 +262,7 @@ guest_scripts() {
 # boot limit is 300 s (boot-to-command reached 90 s on the loaded 2-core
 # machine); one boot took 7 min there.
 usb_models="qemu-xhci nec-usb-xhci"
-usb_scripts="selftests/drivers/usb-rig.sh selftests/drivers/usbhid-xhcid.sh"
+usb_scripts="selftests/drivers/usb-rig.sh selftests/drivers/usbhid-xhcid.sh selftests/drivers/xhcid-hub.sh"
 usb_checks() {
 	local k m
 	step "USB drivers build" build-usb.log make -C userspace
