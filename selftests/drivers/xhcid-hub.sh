@@ -13,7 +13,8 @@
 #
 # Checked: the listing's hub line (DRIVER "hub") and one line per hub port
 # (8 ports: 6 empty); descriptors of port8.1 and port8.2 byte-equal to
-# Linux's 1-4.1 and 1-4.2; state and strings files behind the hub; ENOENT
+# Linux's 1-4.1 and 1-4.2; state and strings files behind the hub; the u2u
+# ring's CLAIM, CONTROL and CONFIGURE on port id (8, route 2); ENOENT
 # for hub port 9 and for a port below a non-hub, ENODEV for an empty hub
 # port; a rule for class 8 starts a driver for stick2 with
 # XHCID_PORT=port8.1; device_del mouse with an interrupt IN read in flight
@@ -137,9 +138,20 @@ check "open port8.3 (an empty hub port): ENODEV" \
 check "the class-8 rule started a driver for stick2 with XHCID_PORT=port8.1" \
 	waitfor 30 has "$c/drv.port8.1" '^start port8\.1$'
 
+# --- the u2u ring behind the hub: RXU_USB_PORT_ID(8, 0x2) ------------
+"$usbreq" u2u "$S" 8.2 "$tok" >"$c/u2u" 2>&1
+show u2u "$c/u2u"
+check "u2u port 8.2: CLAIM with the token" grep -qx 'claim ok' "$c/u2u"
+d18=$(lhex 1-4.2 | cut -c1-36)
+check "u2u port 8.2: CONTROL GET_DESCRIPTOR gives Linux's device descriptor" \
+	grep -qx "control ok 18 $d18" "$c/u2u"
+check "u2u port 8.2: CONFIGURE 1" grep -qx 'configure-1 ok' "$c/u2u"
+check "u2u port 8.2: TRANSFER on a missing endpoint is ENOENT" \
+	grep -qx 'transfer-no-endpoint error ENOENT' "$c/u2u"
+
 # --- the mouse: unplugged with a read in flight, plugged back --------
-check "port8.2: configure 1" \
-	sh -c "'$usbreq' text '$S:port8.2/configure?token=$tok' 1 | grep -qx 'ok.*'"
+check "port8.2 is configured (configuration 1)" \
+	sh -c "'$usbreq' cat $S:port8.2/configure | grep -qx 1"
 "$usbreq" read "$S:port8.2/ep81?token=$tok" 4 >"$c/gone" 2>&1 &
 rp=$!
 sleep 2

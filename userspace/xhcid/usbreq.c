@@ -14,7 +14,7 @@
  *                                the OUT data, then for an IN request
  *                                read the data stage: "ok N HEX"
  *   usbreq wait PATH SECS        FILES_UPDATE the fd; "ok" on an EVENT
- *   usbreq u2u SCHEME PORT TOKEN a u2u ring to SCHEME: with a pool: one
+ *   usbreq u2u SCHEME PORT TOKEN a u2u ring to SCHEME (PORT: 2, 8.1): one
  *                                line per step of a fixed sequence
  *                                (bad claims, claim, GET_DESCRIPTOR, bad
  *                                transfers), "NAME ok [N HEX]" or
@@ -119,13 +119,23 @@ static void step(const char *name, int64_t r, const uint8_t *data)
 	printf("\n");
 }
 
-static int u2u_main(const char *scheme, unsigned int port, const char *tok)
+/* "R" or "R.P[.P...]" (root port, hub ports) as RXU_USB_PORT_ID. */
+static uint32_t port_id(const char *s)
+{
+	unsigned long root = strtoul(s, (char **)&s, 0), route = 0;
+	unsigned int level = 0;
+
+	while (*s == '.' && level < RXU_USB_MAX_HUB_DEPTH)
+		route |= (strtoul(s + 1, (char **)&s, 10) & 15) << (4 * level++);
+	return RXU_USB_PORT_ID(root, route);
+}
+
+static int u2u_main(const char *scheme, uint32_t id, const char *tok)
 {
 	struct u2u u;
 	struct rxu_sqe64 sqe;
 	struct rxu_cqe64 cqe;
 	char at[96];
-	uint32_t id = RXU_USB_PORT_ID(port, 0);
 	int rc, pfd;
 
 	memset(&u, 0, sizeof(u));
@@ -218,7 +228,7 @@ int main(int argc, char **argv)
 	if (!strcmp(op, "u2u")) {
 		if (argc < 5 || strlen(argv[4]) != RXU_USB_TOKEN_LEN)
 			return 2;
-		return u2u_main(path, (unsigned int)strtoul(argv[3], NULL, 0), argv[4]);
+		return u2u_main(path, port_id(argv[3]), argv[4]);
 	}
 	rc = rxu_setup(&ring, 8, 8, 0);
 	if (rc)
