@@ -151,13 +151,12 @@ check "u2u port 8.2: TRANSFER on a missing endpoint is ENOENT" \
 
 # --- the mouse: unplugged with a read in flight, plugged back --------
 check "port8.2 is configured (configuration 1)" \
-	sh -c "'$usbreq' cat $S:port8.2/configure | grep -qx 1"
+	sh -c "'$usbreq' cat '$S:port8.2/configure?token=$tok' | grep -qx 1"
 "$usbreq" read "$S:port8.2/ep81?token=$tok" 4 >"$c/gone" 2>&1 &
 rp=$!
 sleep 2
 check "device_del mouse" "$mon" 'device_del mouse'
-i=0
-while [ $i -lt 150 ] && kill -0 $rp 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
+waitfor 30 sh -c "! kill -0 $rp 2>/dev/null"
 kill $rp 2>/dev/null
 check "the read in flight on port8.2/ep81 ends with ENODEV ($(cat "$c/gone"))" \
 	grep -qx 'error ENODEV' "$c/gone"

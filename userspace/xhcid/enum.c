@@ -312,6 +312,7 @@ int xdev_attach(struct xhc *hc, unsigned int port)
 		d->speed = port_speed(hc, port, v);
 		rc = xdev_enumerate(hc, d);
 	} else {
+		hc_log(hc, "port%u: reset failed: %s", port, strerror(-rc));
 		d->state = XDEV_ERROR;
 	}
 	if (rc == -ENODEV && !(port_read(hc, port) & PORT_CCS))

@@ -714,7 +714,7 @@ void xhcid_scheme_stop(struct xhc *hc)
 {
 	unsigned int i;
 
-	(void)hc;
+	hc->on_change = NULL;	/* hc_stop's detaches tell no listing */
 	spawn_stop_all();
 	for (i = 0; i < 2; i++) {
 		rxu_scheme_destroy(S.s[i]);
