@@ -82,6 +82,10 @@ linux_dev() {
 	return 1
 }
 
+# stick2, behind the hub, is a BOT stick too: xhcid drives hubs, so its
+# usbscsid would race the stick's for the "disk" alias. Unplugged meanwhile.
+s2add=$(awk '$1 == "device" && $2 == "stick2" { print $8 }' "$topo")
+[ -n "$s2add" ] && "$mon" 'device_del stick2' >/dev/null
 if ! start_chain first; then
 	nok "xhcid spawns usbscsid for the stick, which serves disk:"
 	diag "$(tail -n 20 "$tmp/xhcid-first.log")"
@@ -141,4 +145,5 @@ check "xhcid lives on" kill -0 "$XHCID_PID"
 check "disk: is gone or refuses with ENODEV/EIO" \
 	sh -c "! '$rxuctl' open -i disk:0 -- true 2>/dev/null"
 stop_chain
+[ -n "$s2add" ] && "$mon" "device_add $s2add" >/dev/null
 finish
