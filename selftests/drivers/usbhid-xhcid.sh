@@ -31,17 +31,8 @@ rxuctl=$bin/tools/rxuctl
 S=usbh
 c=/tmp/usbhid-xhcid
 . selftests/drivers/tap.sh
+. selftests/drivers/usb-rig-lib.sh
 
-drv_of() { basename "$(readlink "/sys/bus/pci/devices/$bdf/driver" 2>/dev/null)" 2>/dev/null; }
-bind() { # bind DRIVER ("" = none)
-	s=/sys/bus/pci/devices/$bdf
-	echo "$1" >"$s/driver_override"
-	[ -e "$s/driver" ] && echo "$bdf" >"$s/driver/unbind"
-	echo "$bdf" >/sys/bus/pci/drivers_probe
-	[ "$(drv_of)" = "$1" ]
-}
-has() { grep -qE "$2" "$1" 2>/dev/null; }
-show() { sed "s/^/# $1: /" "$2" 2>/dev/null; }
 
 if [ -z "${RXU_VM_USB:-}" ] || [ ! -r "$topo" ]; then
 	nok "running in a USB rig guest (selftests/vm/run.sh -u MODEL)"

@@ -34,17 +34,8 @@ view=$top/selftests/drivers/usb-linux-view.sh
 S=usbhub
 c=/tmp/xhcid-hub
 . selftests/drivers/tap.sh
+. selftests/drivers/usb-rig-lib.sh
 
-drv_of() { basename "$(readlink "/sys/bus/pci/devices/$bdf/driver" 2>/dev/null)" 2>/dev/null; }
-bind() { # bind DRIVER ("" = none)
-	s=/sys/bus/pci/devices/$bdf
-	echo "$1" >"$s/driver_override"
-	[ -e "$s/driver" ] && echo "$bdf" >"$s/driver/unbind"
-	echo "$bdf" >/sys/bus/pci/drivers_probe
-	[ "$(drv_of)" = "$1" ]
-}
-has() { grep -qE "$2" "$1" 2>/dev/null; }
-show() { sed "s/^/# $1: /" "$2" 2>/dev/null; }
 list() { "$usbreq" cat "$S:"; }
 listed() { list | grep -qE "$1"; }
 hex() { "$usbreq" cat "$1" | od -An -v -tx1 | tr -d ' \n'; }
