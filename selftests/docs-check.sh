@@ -16,8 +16,9 @@
 #    -Werror against the build tree's librxu (rxu-uninstalled.pc);
 #  * every relative link of README.md, CONTRIBUTING.md and docs/*.md names
 #    a file of the tree, and every #anchor a heading of that file;
-#  * README.md stays a front page: at most 250 lines, and no measured
-#    figure (those belong in docs/benchmarks.md and docs/testing.md).
+#  * README.md stays a front page: at most 250 lines, and a measured figure
+#    only in a row of its Status table that names the commit it was
+#    measured at and links the docs page holding the same ratio.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -196,14 +197,40 @@ readme_short() {
 }
 check "README.md has at most 250 lines" readme_short
 
-readme_no_figures() {
-	# Outside code blocks: a number with a unit of time or rate, a
-	# percentage, or a ratio such as 1.45x.
-	awk '/^```/ { code = !code; next } !code' README.md |
-		grep -nE '[0-9][0-9,.]* ?(µs|us|ms|min|minutes|seconds|ops/s|k/s|M/s|/s|%)([^a-z]|$)|[0-9]\.[0-9]+x' &&
-		{ echo "(figures belong in docs/benchmarks.md or docs/testing.md)"; return 1; }
-	return 0
+# A measured figure: a number with a unit of time or rate, a percentage, or
+# a ratio such as 1.45x or 0.37×.
+figure_re='[0-9][0-9,.]* ?(µs|us|ms|min|minutes|seconds|ops/s|k/s|M/s|MB/s|/s|%)([^a-z]|$)|[0-9]\.[0-9]+(x|×)'
+
+readme_figures() {
+	# Outside code blocks, a figure may stand only in a row of the Status
+	# table, and that row must name the commit it was measured at and link
+	# the docs page whose table holds the same ratio (the README quotes
+	# the headline; the page is where it was measured and explained).
+	local bad=0 line row page r
+	while IFS= read -r line; do
+		row=${line#*:}
+		case $row in
+		'|'*) ;;
+		*) echo "README.md:${line%%:*}: a figure outside the Status table"
+		   bad=1; continue ;;
+		esac
+		echo "$row" | grep -qE '\b[0-9a-f]{7,40}\b' ||
+			{ echo "README.md:${line%%:*}: no commit for its figures"; bad=1; }
+		page=$(echo "$row" | grep -oE '\]\(docs/[^)#]+' | head -n 1 | sed 's/^](//')
+		if [ -z "$page" ] || [ ! -f "$page" ]; then
+			echo "README.md:${line%%:*}: figures without a docs page"
+			bad=1
+			continue
+		fi
+		for r in $(echo "$row" | grep -oE '[0-9]\.[0-9]+(x|×)' | sed 's/[x×]$//'); do
+			grep -qE "(^|[^0-9.])$r(x|×)" "$page" ||
+				{ echo "README.md:${line%%:*}: ${r}x is not in $page"; bad=1; }
+		done
+	done < <(awk '/^```/ { code = !code; next } /^## / { status = ($0 == "## Status") }
+		!code { print NR ":" (status ? "" : "@") $0 }' README.md |
+		grep -E "^[0-9]+:.*($figure_re)")
+	return $bad
 }
-check "README.md states no measured figure" readme_no_figures
+check "README.md's figures are Status rows quoting their docs page, with a commit" readme_figures
 
 [ "$fails" -eq 0 ]
