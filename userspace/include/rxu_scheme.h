@@ -222,7 +222,25 @@ struct rxu_scheme_ops {
 	 * message on stderr and rxu_reactor_stop(); for u2u, nothing.
 	 */
 	void (*disconnect)(struct rxu_scheme_conn *c);
+	/*
+	 * Provider ring only, optional: a READ/PREAD of len >=
+	 * RXU_SCHEME_ZC_MIN answered zero-copy (docs/zero-copy.md).  Point
+	 * *src at up to len bytes at off in this process and return how many
+	 * (0 = end of file) or -errno; the kernel copies them straight into
+	 * the caller's buffer.  They must stay mapped and unchanged until
+	 * the answer's doorbell, which the library rings before it handles
+	 * the next request (unless the CQ is full: then until it drains).
+	 * Set, the scheme opts in with RXU_IOC_SCHEME_FEATURES when the
+	 * module has it; smaller reads, and every read without it, go to
+	 * read.  NULL: never zero-copy.
+	 */
+	int64_t (*read_ref)(struct rxu_scheme_req *req,
+			    struct rxu_scheme_handle *h, const void **src,
+			    uint64_t len, uint64_t off);
 };
+
+/* Reads below this many bytes go to read even when read_ref is set. */
+#define RXU_SCHEME_ZC_MIN	(16U << 10)
 
 /* rxu_scheme_register()'s options; a zeroed struct (or NULL) = defaults. */
 struct rxu_scheme_config {

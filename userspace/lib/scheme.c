@@ -135,6 +135,7 @@ static struct rxu_sreq *req_get(struct rxu_scheme *s)
 		q->born = 0;
 		q->off = 0;
 		q->out = NULL;
+		q->zc = NULL;
 	}
 	return q;
 }
@@ -276,6 +277,37 @@ static int64_t op_open(struct rxu_sreq *q)
 	return ret;
 }
 
+/*
+ * A READ/PREAD the kernel offered zero-copy (RXU_RW_ZC): lend the bytes
+ * with read_ref when the read is large, else fill the room the SQE
+ * names, additional1 bytes of the data region (len may be larger).
+ */
+static int64_t op_read_zc(struct rxu_sreq *q, struct rxu_shandle *h)
+{
+	const struct rxu_scheme_ops *ops = q->pub.conn->scheme->ops;
+	const struct rxu_sqe64 *sqe = &q->pub.sqe;
+	uint64_t room = sqe->additional1 < sqe->len ? sqe->additional1
+						     : sqe->len;
+	const void *src = NULL;
+	int64_t res;
+	void *buf;
+
+	if (ops->read_ref && sqe->len >= RXU_SCHEME_ZC_MIN) {
+		res = ops->read_ref(&q->pub, &h->pub, &src, sqe->len, q->off);
+		if (res >= 0 && (uint64_t)res > sqe->len)
+			return -EIO;
+		if (res > 0)
+			q->zc = src;
+		return res;
+	}
+	if (!ops->read)
+		return -EBADF;
+	buf = rxu_scheme_buf(&q->pub, sqe->addr, room);
+	if (!buf)
+		return -EFAULT;
+	return ops->read(&q->pub, &h->pub, buf, room, q->off);
+}
+
 static int64_t op_rw(struct rxu_sreq *q, struct rxu_shandle *h)
 {
 	const struct rxu_scheme_ops *ops = q->pub.conn->scheme->ops;
@@ -284,9 +316,11 @@ static int64_t op_rw(struct rxu_sreq *q, struct rxu_shandle *h)
 			 sqe->opcode == RXU_OP_PWRITE;
 	int write = sqe->opcode == RXU_OP_WRITE ||
 		    sqe->opcode == RXU_OP_PWRITE;
-	void *buf = req_buf(q);
+	int zc = !write && !q->pub.conn->u2u &&
+		 (sqe->syscall_flags & RXU_RW_ZC);
+	void *buf = zc ? NULL : req_buf(q);
 
-	if (!buf)
+	if (!zc && !buf)
 		return -EFAULT;
 	if (positional) {
 		if ((int64_t)sqe->offset < 0)
@@ -301,6 +335,8 @@ static int64_t op_rw(struct rxu_sreq *q, struct rxu_shandle *h)
 	} else {
 		q->off = h->pub.pos;
 	}
+	if (zc)
+		return op_read_zc(q, h);
 	if (write)
 		return ops->write ? ops->write(&q->pub, &h->pub, buf, sqe->len,
 					       q->off) : -EBADF;
@@ -529,7 +565,16 @@ static int answer(struct rxu_sreq *q, int64_t res)
 	cqe.status = (uint64_t)res;
 	if (q->pass_fd >= 0 && res >= 0)
 		cqe.flags = RXU_CQE_PASS_FD;
+	if (q->zc && res > 0)
+		rxu_prep_zc_answer(&cqe, sqe->user_data, q->zc, (uint64_t)res);
 	ret = rxu_reactor_reply(s->r, c->pub.ring, &cqe);
+	/* The kernel pins lent bytes at the ENTER: ring it before they move. */
+	if (!ret && q->zc && res > 0 && c->in && c->in->fd >= 0) {
+		int64_t n = rxu_enter(c->in, 0, 0, 0);
+
+		if (n < 0)
+			ret = (int)n;
+	}
 	if (!ret && q->born && !c->pub.u2u) {
 		uint32_t mask = s->ops->ready ? s->ops->ready(&h->pub)
 					      : RXU_EVENT_READ | RXU_EVENT_WRITE;

@@ -284,10 +284,27 @@ static int scheme_new(struct rxu_scheme **sp, struct rxu_reactor *r,
 	return 0;
 }
 
+/*
+ * A scheme that can lend bytes (read_ref) asks for zero-copy READs.  A
+ * module without them (ENOTTY), or a ring of 32-bit entries (EOPNOTSUPP),
+ * keeps sending classic READs, which read serves: nothing to do.
+ */
+static void zc_opt_in(struct rxu_scheme *s)
+{
+	struct rxu_scheme_features f = { .features = RXU_SCHEME_FEAT_ZC_READ };
+	const struct rxu_instance *in = s->k2u->in;
+
+	if (s->ops->read_ref && in && in->fd >= 0)
+		(void)ioctl(in->fd, RXU_IOC_SCHEME_FEATURES, &f);
+}
+
 /* Start the provider ring; on failure everything of s goes. */
 static int scheme_start(struct rxu_scheme *s)
 {
-	int ret = conn_start(s->k2u, s->cfg.bound);
+	int ret;
+
+	zc_opt_in(s);
+	ret = conn_start(s->k2u, s->cfg.bound);
 
 	if (ret) {
 		s->k2u->dead = 1;

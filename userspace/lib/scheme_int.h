@@ -46,6 +46,7 @@ struct rxu_sreq {
 	int born;			/* OPEN/DUP made its handle live */
 	uint64_t off;			/* READ/WRITE: where it started */
 	void *out;			/* FSTAT: where st goes */
+	const void *zc;			/* READ lent by read_ref, or NULL */
 	struct stat st;
 	struct rxu_sreq *next;		/* the free list */
 	struct rxu_sreq *pnext, *pprev;	/* the scheme's pending list */

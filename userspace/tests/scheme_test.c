@@ -86,6 +86,17 @@ static int64_t t_read(struct rxu_scheme_req *req, struct rxu_scheme_handle *h,
 	return rxu_scheme_copy_out(buf, len, off, h->priv, FILE_SZ);
 }
 
+static int64_t t_read_ref(struct rxu_scheme_req *req,
+			  struct rxu_scheme_handle *h, const void **src,
+			  uint64_t len, uint64_t off)
+{
+	(void)req;
+	if (off >= FILE_SZ)
+		return 0;
+	*src = (const unsigned char *)h->priv + off;
+	return FILE_SZ - off < len ? (int64_t)(FILE_SZ - off) : (int64_t)len;
+}
+
 static int64_t t_write(struct rxu_scheme_req *req,
 		       struct rxu_scheme_handle *h, const void *buf,
 		       uint64_t len, uint64_t off)
@@ -159,7 +170,12 @@ static int64_t t_op(struct rxu_scheme_req *req)
 static const struct rxu_scheme_ops t_ops = {
 	.open = t_open, .read = t_read, .write = t_write, .size = t_size,
 	.fstat = t_fstat, .dup = t_dup, .close = t_close, .ready = t_ready,
-	.disconnect = t_disconnect, .op = t_op,
+	.disconnect = t_disconnect, .op = t_op, .read_ref = t_read_ref,
+};
+
+/* t_ops without read_ref: zero-copy READs answered the classic way. */
+static const struct rxu_scheme_ops classic_ops = {
+	.open = t_open, .read = t_read,
 };
 
 static const struct rxu_scheme_ops no_ops = { .open = t_open };
@@ -372,6 +388,50 @@ static int test_oversize_clamped(void)
 	CHECK_EQ(rxu_scheme_copy_out(R.region, 5, 98, T.file, FILE_SZ), 2);
 	CHECK_EQ(rxu_scheme_copy_out(R.region, 5, FILE_SZ, T.file, FILE_SZ),
 		 0);
+	rig_down();
+	return 0;
+}
+
+/* A READ/PREAD the kernel marked RXU_RW_ZC, room bytes of region room. */
+static int64_t zc_call(uint8_t op, uint64_t addr, uint64_t len, uint64_t off,
+		       uint64_t room)
+{
+	struct rxu_sqe64 sqe = {
+		.opcode = op, .fd = 0, .addr = addr, .len = len, .offset = off,
+		.syscall_flags = RXU_RW_ZC, .additional1 = room,
+	};
+
+	return push(&sqe);
+}
+
+static int test_zero_copy(void)
+{
+	TRY(rig_up(&t_ops, 0));
+	CHECK_EQ(do_open("f", O_RDONLY), 0);
+	/* large: lent from the file itself, the position moves */
+	CHECK_EQ(zc_call(RXU_OP_READ, BUF, 65536, 0, 4096), FILE_SZ);
+	CHECK_EQ(R.cqe_flags, RXU_CQE_ZC_DATA);
+	CHECK_EQ(R.cqe_extra, (uint64_t)(uintptr_t)T.file);
+	CHECK_EQ(zc_call(RXU_OP_READ, BUF, 65536, 0, 4096), 0);	/* EOF */
+	CHECK_EQ(R.cqe_flags, 0);
+	CHECK_EQ(zc_call(RXU_OP_PREAD, BUF, RXU_SCHEME_ZC_MIN, 90, 4096), 10);
+	CHECK_EQ(R.cqe_flags, RXU_CQE_ZC_DATA);
+	CHECK_EQ(R.cqe_extra, (uint64_t)(uintptr_t)(T.file + 90));
+	/* small: copied, into additional1 bytes of room, not len */
+	CHECK_EQ(zc_call(RXU_OP_PREAD, BUF, 1000, 0, 50), 50);
+	CHECK_EQ(R.cqe_flags, 0);
+	CHECK_EQ(R.region[BUF], 'A');
+	CHECK_EQ(zc_call(RXU_OP_PREAD, REGION_SZ - 10, 1000, 0, 10), 10);
+	CHECK_EQ(zc_call(RXU_OP_PREAD, REGION_SZ - 10, 1000, 0, 11), -EFAULT);
+	CHECK_EQ(zc_call(RXU_OP_PREAD, BUF, 1000, (uint64_t)-1, 10), -EINVAL);
+	rig_down();
+	/* a scheme without read_ref answers a large one the classic way */
+	TRY(rig_up(&classic_ops, 0));
+	CHECK_EQ(do_open("f", O_RDONLY), 0);
+	memset(R.region + BUF, 0, 200);
+	CHECK_EQ(zc_call(RXU_OP_READ, BUF, 65536, 0, 4096), FILE_SZ);
+	CHECK_EQ(R.cqe_flags, 0);
+	CHECK_EQ(memcmp(R.region + BUF, T.file, FILE_SZ), 0);
 	rig_down();
 	return 0;
 }
@@ -736,6 +796,7 @@ static const struct tap_test tests[] = {
 	{ "every file call and CLOSE on an unknown handle: EBADF", test_unknown_handles },
 	{ "READ/WRITE move the position, PREAD/PWRITE do not, O_APPEND", test_position },
 	{ "oversize reads are clamped, buffers outside the region EFAULT", test_oversize_clamped },
+	{ "RXU_RW_ZC READs: lent by read_ref when large, else into additional1 bytes", test_zero_copy },
 	{ "SEEK: SET/CUR/END and its EINVAL/EOVERFLOW/ESPIPE", test_seek },
 	{ "DUP: a new id at the same position, parameter bytes, EFAULT", test_dup },
 	{ "FSTAT: the short buffer, the prefill, the callback's changes", test_fstat },
