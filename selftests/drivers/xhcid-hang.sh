@@ -40,28 +40,7 @@ bme_off() { # clear bit 2 (Bus Master Enable) of the command register
 }
 bme() { [ $(($(cmdreg) & 4)) -ne 0 ]; }
 
-if [ -z "${RXU_VM_USB:-}" ] || [ ! -r "$topo" ]; then
-	nok "running in a USB rig guest (selftests/vm/run.sh -u MODEL:none)"
-	finish
-fi
-for f in "$xhcid" "$usbreq"; do
-	if [ ! -x "$f" ]; then
-		nok "built: $f"
-		finish
-	fi
-done
-read -r _ model pciid _ _ topology <<EOF
-$(grep '^controller ' "$topo")
-EOF
-bdf=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor"):$(cat "$d/device")" = "0x${pciid%:*}:0x${pciid#*:}" ] &&
-		bdf=${d##*/}
-done
-if [ "$topology" != none ] || [ -z "$bdf" ]; then
-	nok "a $model rig with the none topology (found: ${topology:-?} at ${bdf:-?})"
-	finish
-fi
+rig_find none
 ok "$model at $bdf, nothing plugged at boot"
 t0=$(date +%s)
 rm -rf "$c"
@@ -69,12 +48,7 @@ mkdir -p "$c/xhcid.d"
 check "device_add usb-kbd on connector 1" "$mon" 'device_add usb-kbd,bus=xhci.0,port=1,id=hkbd'
 check "device_add usb-mouse on connector 3" "$mon" 'device_add usb-mouse,bus=xhci.0,port=3,id=hmouse'
 
-if ! lsmod | grep -q '^redox_uring ' && ! insmod "$ko"; then
-	nok "insmod $ko"
-	finish
-fi
-modprobe vfio-pci 2>/dev/null
-check "$bdf bound to vfio-pci" bind vfio-pci
+rig_vfio "$ko"
 "$xhcid" --vfio "$bdf" --scheme "$S" --token-file "$c/token" \
 	--config "$c/xhcid.d" >"$c/xhcid.out" 2>&1 &
 xp=$!

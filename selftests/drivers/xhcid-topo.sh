@@ -54,28 +54,7 @@ plug() { # plug ID...
 	done
 }
 
-if [ -z "${RXU_VM_USB:-}" ] || [ ! -r "$topo" ]; then
-	nok "running in a USB rig guest (selftests/vm/run.sh -u MODEL:none)"
-	finish
-fi
-for f in "$xhcid" "$usbreq"; do
-	if [ ! -x "$f" ]; then
-		nok "built: $f"
-		finish
-	fi
-done
-read -r _ model pciid _ _ topology <<EOF
-$(grep '^controller ' "$topo")
-EOF
-bdf=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor"):$(cat "$d/device")" = "0x${pciid%:*}:0x${pciid#*:}" ] &&
-		bdf=${d##*/}
-done
-if [ "$topology" != none ] || [ -z "$bdf" ]; then
-	nok "a $model rig with the none topology (found: ${topology:-?} at ${bdf:-?})"
-	finish
-fi
+rig_find none
 ok "$model at $bdf, nothing plugged at boot"
 t0=$(date +%s)
 
@@ -98,12 +77,7 @@ awk '$1 == "device" {
 }' "$c/linux" >"$c/want"
 show want "$c/want"
 
-if ! lsmod | grep -q '^redox_uring ' && ! insmod "$ko"; then
-	nok "insmod $ko"
-	finish
-fi
-modprobe vfio-pci 2>/dev/null
-check "$bdf bound to vfio-pci" bind vfio-pci
+rig_vfio "$ko"
 # No rule: every device stays with xhcid (hubs are its own).
 "$xhcid" --vfio "$bdf" --scheme "$S" --token-file "$c/token" \
 	--config "$c/xhcid.d" >"$c/xhcid.out" 2>&1 &
