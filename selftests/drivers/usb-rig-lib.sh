@@ -5,14 +5,9 @@
 # xhcid-topo.sh, xhcid-hang.sh); sourced after tap.sh, with $bdf set to the
 # controller before bind is called (rig_find sets it).
 
-drv_of() { basename "$(readlink "/sys/bus/pci/devices/$bdf/driver" 2>/dev/null)" 2>/dev/null; }
-bind() { # bind DRIVER ("" = none)
-	s=/sys/bus/pci/devices/$bdf
-	echo "$1" >"$s/driver_override"
-	[ -e "$s/driver" ] && echo "$bdf" >"$s/driver/unbind"
-	echo "$bdf" >/sys/bus/pci/drivers_probe
-	[ "$(drv_of)" = "$1" ]
-}
+. "$(dirname "$0")/pci-bind.sh"
+drv_of() { pci_drv "$bdf"; }
+bind() { pci_bind "$bdf" "$1"; } # bind DRIVER ("" = none)
 has() { grep -qE "$2" "$1" 2>/dev/null; }
 show() { sed "s/^/# $1: /" "$2" 2>/dev/null; }
 # rig_find TOPOLOGY: in a USB rig guest of that topology ($topo, the
