@@ -258,8 +258,36 @@ static bool rxu_data_room(struct rxu_scheme *s, unsigned int count)
 	return idx < s->nr_granules;
 }
 
-/* Room for len bytes (len <= s->io_max): wait for it, or -EINTR/-EIO. */
-int rxu_sreq_data(struct rxu_sreq *r, size_t len)
+/*
+ * Does ring inst hold room in s that only its own ENTER gives back: an
+ * answered request (a classic READ or an FSTAT) it has not taken yet?
+ * Its ops list is stable: we run in its ENTER (under its submit_lock).
+ */
+static bool rxu_ring_holds_room(struct rxu_instance *inst,
+				struct rxu_scheme *s)
+{
+	struct rxu_async *a;
+	bool held = false;
+
+	spin_lock(&s->lock);
+	list_for_each_entry(a, &inst->ops, node) {
+		if (a->kind == RXU_ASYNC_SCHEME && a->sreq &&
+		    a->sreq->scheme == s && a->sreq->state == RXU_SREQ_DONE &&
+		    a->sreq->data_count) {
+			held = true;
+			break;
+		}
+	}
+	spin_unlock(&s->lock);
+	return held;
+}
+
+/*
+ * Room for len bytes (len <= s->io_max): wait for it, or -EINTR/-EIO.
+ * ring: the consumer ring whose ENTER this is (NULL for a syscall).  A
+ * ring op does not wait for room its own ring holds: -ENOBUFS.
+ */
+int rxu_sreq_data(struct rxu_sreq *r, size_t len, struct rxu_instance *ring)
 {
 	struct rxu_scheme *s = r->scheme;
 	unsigned int count = DIV_ROUND_UP(len, RXU_DATA_GRANULE);
@@ -272,9 +300,16 @@ int rxu_sreq_data(struct rxu_sreq *r, size_t len)
 		ret = rxu_data_try(s, count, &first);
 		if (ret != -ENOSPC)
 			break;
-		/* Room comes back as requests are answered and taken. */
+		if (ring && rxu_ring_holds_room(ring, s))
+			return -ENOBUFS;
+		/*
+		 * Room comes back as requests are answered (WRITEs, zero-copy
+		 * READs, errors) or taken (classic READs, FSTAT); an answer
+		 * that keeps its room wakes us too, for the check above.
+		 */
 		if (wait_event_interruptible(s->data_wq,
-					     rxu_data_room(s, count)))
+					     rxu_data_room(s, count) ||
+					     (ring && rxu_ring_holds_room(ring, s))))
 			return -EINTR;
 	}
 	if (ret)
@@ -478,6 +513,34 @@ void rxu_sreq_send_close(struct rxu_sreq *c, u64 handle)
 	rxu_sreq_put(c);
 }
 
+/*
+ * r is DONE: give its room back now unless its issuer still copies out
+ * of it (a classic READ answer with bytes, an FSTAT).  The bytes of a
+ * WRITE, OPEN or DUP were the provider's to read before it answered, and
+ * a zero-copy answer's are in pinned pages.  So one ring can have more
+ * WRITEs in flight than the region holds.  Under s->lock.
+ */
+static void rxu_sreq_done_data(struct rxu_sreq *r)
+{
+	struct rxu_scheme *s = r->scheme;
+	u8 op = r->sqe.opcode;
+	bool keep;
+
+	if (!r->data_count)
+		return;
+	keep = r->status >= 0 &&
+	       (op == RXU_OP_FSTAT ||
+		((op == RXU_OP_READ || op == RXU_OP_PREAD) && r->status > 0 &&
+		 !r->zc_npages));
+	if (!keep) {
+		bitmap_clear(s->map, r->data_first, r->data_count);
+		r->data_count = 0;
+	}
+	/* Room, or a ring's waiter that must now see its own room held. */
+	if (wq_has_sleeper(&s->data_wq))
+		wake_up(&s->data_wq);
+}
+
 /* Hand a finished request to its issuer; under s->lock. */
 static void rxu_sreq_notify(struct rxu_sreq *r)
 {
@@ -506,6 +569,7 @@ static void rxu_sreq_finish(struct rxu_sreq *r, s64 status, u64 extra,
 	r->status = status;
 	r->extra = extra;
 	r->passed = passed;
+	rxu_sreq_done_data(r);
 	if (r->abandoned)
 		return;
 	/* A handle that would block is no longer ready for that. */

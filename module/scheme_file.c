@@ -161,7 +161,7 @@ static ssize_t rxu_sfile_read(struct file *file, char __user *buf,
 		return -ENOMEM;
 	if (ppos)
 		r->sqe.offset = *ppos;
-	ret = rxu_sreq_read_data(r, count);
+	ret = rxu_sreq_read_data(r, count, NULL);
 	if (ret < 0)
 		goto out_put;
 	ret = rxu_sreq_call(r);
@@ -197,7 +197,7 @@ static ssize_t rxu_sfile_write(struct file *file, const char __user *buf,
 		r->sqe.len = chunk;
 		if (ppos)
 			r->sqe.offset = *ppos;
-		ret = rxu_sreq_data(r, chunk);
+		ret = rxu_sreq_data(r, chunk, NULL);
 		if (!ret && copy_from_user(rxu_sreq_buf(r), buf + done, chunk))
 			ret = -EFAULT;
 		if (ret) {
@@ -354,7 +354,7 @@ s64 rxu_scheme_open(struct rxu_req *req, struct rxu_scheme *s,
 	r->sqe.offset = (u32)flags;
 	r->sqe.additional1 = mode;
 	r->oflags = flags;
-	ret = rxu_sreq_data(r, len);
+	ret = rxu_sreq_data(r, len, req->inst);
 	if (ret) {
 		rxu_sreq_put(r);
 		return ret;
@@ -409,12 +409,12 @@ s64 rxu_scheme_rw(struct rxu_req *req, struct file *file, u8 opcode,
 	if (write) {
 		total = min(total, sf->scheme->io_max);
 		r->sqe.len = total;
-		ret = rxu_sreq_data(r, total);
+		ret = rxu_sreq_data(r, total, req->inst);
 		if (!ret && copy_from_iter(rxu_sreq_buf(r), total, &iter) != total)
 			ret = -EFAULT;
 	} else {
 		/* The answer is copied to addr in rxu_sreq_take(). */
-		ret = rxu_sreq_read_data(r, total);
+		ret = rxu_sreq_read_data(r, total, req->inst);
 		if (ret > 0)
 			ret = 0;
 	}
@@ -454,7 +454,7 @@ s64 rxu_scheme_fstat(struct rxu_req *req, struct file *file, u64 addr,
 		return -ENOMEM;
 	r->sqe.len = sizeof(struct stat);
 	r->uaddr = addr;
-	ret = rxu_sreq_data(r, sizeof(struct stat));
+	ret = rxu_sreq_data(r, sizeof(struct stat), req->inst);
 	if (ret) {
 		rxu_sreq_put(r);
 		return ret;
@@ -478,7 +478,7 @@ s64 rxu_scheme_dup(struct rxu_req *req, struct file *file,
 	r->sqe.len = len;
 	ret = rxu_sreq_want_close(r);
 	if (!ret)
-		ret = rxu_sreq_data(r, len);
+		ret = rxu_sreq_data(r, len, req->inst);
 	if (!ret && len && copy_from_user(rxu_sreq_buf(r), param, len))
 		ret = -EFAULT;
 	if (ret) {

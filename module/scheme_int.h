@@ -111,7 +111,7 @@ struct rxu_sfile {
 /* scheme.c */
 struct rxu_sreq *rxu_sreq_new(struct rxu_scheme *s, u8 opcode);
 void rxu_sreq_put(struct rxu_sreq *r);
-int rxu_sreq_data(struct rxu_sreq *r, size_t len);
+int rxu_sreq_data(struct rxu_sreq *r, size_t len, struct rxu_instance *ring);
 int rxu_sreq_submit(struct rxu_sreq *r);
 int rxu_sreq_call(struct rxu_sreq *r);
 void rxu_sreq_abandon(struct rxu_sreq *r);
@@ -125,7 +125,8 @@ static inline void *rxu_sreq_buf(const struct rxu_sreq *r)
 }
 
 /* scheme_zc.c: zero-copy READ answers */
-ssize_t rxu_sreq_read_data(struct rxu_sreq *r, size_t want);
+ssize_t rxu_sreq_read_data(struct rxu_sreq *r, size_t want,
+			   struct rxu_instance *ring);
 s64 rxu_sreq_pin(struct rxu_sreq *r, u64 uaddr, s64 len);
 void rxu_sreq_unpin(struct rxu_sreq *r);
 int rxu_sreq_copy_out(const struct rxu_sreq *r, struct iov_iter *to,

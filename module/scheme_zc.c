@@ -41,7 +41,8 @@
  * less) in additional1; any other is asked for what fits the room.
  * Returns the bytes asked, or -errno as rxu_sreq_data().
  */
-ssize_t rxu_sreq_read_data(struct rxu_sreq *r, size_t want)
+ssize_t rxu_sreq_read_data(struct rxu_sreq *r, size_t want,
+			   struct rxu_instance *ring)
 {
 	struct rxu_scheme *s = r->scheme;
 	size_t room;
@@ -57,7 +58,7 @@ ssize_t rxu_sreq_read_data(struct rxu_sreq *r, size_t want)
 		room = want;
 	}
 	r->sqe.len = want;
-	ret = rxu_sreq_data(r, room);
+	ret = rxu_sreq_data(r, room, ring);
 	return ret ? ret : want;
 }
 
