@@ -535,10 +535,15 @@ void rxu_events_cancel_all(struct rxu_instance *inst)
 			.status = -ECANCELED,
 		};
 
-		rxu_events_disarm(a);
-		list_del(&a->node);
+		/*
+		 * A scheme request first: until it is abandoned, its answer
+		 * (the provider's ENTER, any CPU) may queue a on inst->ready
+		 * again, behind the disarm's back, and a is freed below.
+		 */
 		if (a->kind == RXU_ASYNC_SCHEME)
 			rxu_scheme_async_cancel(a);
+		rxu_events_disarm(a);
+		list_del(&a->node);
 		if (post)
 			rxu_cq_post(inst, &b, &cqe, true);
 		rxu_async_free(a);
