@@ -10,15 +10,18 @@ drv_of() { pci_drv "$bdf"; }
 bind() { pci_bind "$bdf" "$1"; } # bind DRIVER ("" = none)
 has() { grep -qE "$2" "$1" 2>/dev/null; }
 show() { sed "s/^/# $1: /" "$2" 2>/dev/null; }
-# rig_find TOPOLOGY: in a USB rig guest of that topology ($topo, the
-# rig's usb-topology) with $xhcid and $usbreq built, set model, pciid,
-# topology and bdf; otherwise a "not ok" saying why, and finish.
+# rig_find TOPOLOGY [PROGRAM...]: in a USB rig guest of that topology
+# ($topo, the rig's usb-topology) with $xhcid and the PROGRAMs built, set
+# model, pciid, topology and bdf; otherwise a "not ok" saying why, and
+# finish.
 rig_find() {
+	_want=$1
+	shift
 	if [ -z "${RXU_VM_USB:-}" ] || [ ! -r "$topo" ]; then
-		nok "running in a USB rig guest (selftests/vm/run.sh -u MODEL:$1)"
+		nok "running in a USB rig guest (selftests/vm/run.sh -u MODEL:$_want)"
 		finish
 	fi
-	for f in "$xhcid" "$usbreq"; do
+	for f in "$xhcid" "$@"; do
 		if [ ! -x "$f" ]; then
 			nok "built: $f"
 			finish
@@ -32,8 +35,8 @@ EOF
 		[ "$(cat "$d/vendor"):$(cat "$d/device")" = "0x${pciid%:*}:0x${pciid#*:}" ] &&
 			bdf=${d##*/}
 	done
-	if [ "$topology" != "$1" ] || [ -z "$bdf" ]; then
-		nok "a $model rig with the $1 topology (found: ${topology:-?} at ${bdf:-?})"
+	if [ "$topology" != "$_want" ] || [ -z "$bdf" ]; then
+		nok "a $model rig with the $_want topology (found: ${topology:-?} at ${bdf:-?})"
 		finish
 	fi
 }

@@ -40,7 +40,7 @@ bme_off() { # clear bit 2 (Bus Master Enable) of the command register
 }
 bme() { [ $(($(cmdreg) & 4)) -ne 0 ]; }
 
-rig_find none
+rig_find none "$usbreq"
 ok "$model at $bdf, nothing plugged at boot"
 t0=$(date +%s)
 rm -rf "$c"

@@ -54,7 +54,7 @@ plug() { # plug ID...
 	done
 }
 
-rig_find none
+rig_find none "$usbreq"
 ok "$model at $bdf, nothing plugged at boot"
 t0=$(date +%s)
 
