@@ -20,19 +20,12 @@
 # left with no driver, every device plugged in.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-top=$(pwd)
-ko=${1:-build/module/${RXU_VM_KVER:-$(uname -r)}/redox_uring.ko}
-mon=$top/selftests/vm/qemu-monitor
-topo=${RXU_VM_USB_TOPOLOGY:-/run/rxu-vm/usb-topology}
-bin=$top/build/userspace
-xhcid=$bin/xhcid/xhcid
 hidd=$bin/usbhidd/usbhidd
 rxuctl=$bin/tools/rxuctl
 S=usbh
 c=/tmp/usbhid-xhcid
 . selftests/drivers/tap.sh
 . selftests/drivers/usb-rig-lib.sh
-
 
 rig_find std "$hidd" "$rxuctl"
 # device ID DRIVER QEMU_PORT XHCI_ROOT_PORT LINUX_PORT SPEED DEVICE_ADD_ARGS
