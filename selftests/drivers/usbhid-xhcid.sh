@@ -20,12 +20,12 @@
 # left with no driver, every device plugged in.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-hidd=$bin/usbhidd/usbhidd
-rxuctl=$bin/tools/rxuctl
 S=usbh
 c=/tmp/usbhid-xhcid
 . selftests/drivers/tap.sh
 . selftests/drivers/usb-rig-lib.sh
+hidd=$bin/usbhidd/usbhidd
+rxuctl=$bin/tools/rxuctl
 
 rig_find std "$hidd" "$rxuctl"
 # device ID DRIVER QEMU_PORT XHCI_ROOT_PORT LINUX_PORT SPEED DEVICE_ADD_ARGS
