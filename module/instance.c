@@ -162,13 +162,7 @@ void rxu_instance_notify(struct rxu_instance *inst)
 void rxu_instance_kick(struct rxu_instance *inst)
 {
 	atomic_inc(&inst->kick);
-	/*
-	 * Only a sleeping ENTER needs the wake-up: one that is running sees
-	 * the kick count (the barrier in wq_has_sleeper() pairs with the
-	 * one in prepare_to_wait() before rxu_enter_sleep() reads it).
-	 */
-	if (wq_has_sleeper(&inst->wait))
-		wake_up(&inst->wait);
+	wake_up(&inst->wait);
 	if (wq_has_sleeper(&inst->poll_wq))
 		wake_up_poll(&inst->poll_wq, EPOLLIN | EPOLLRDNORM);
 }

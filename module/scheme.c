@@ -362,9 +362,7 @@ void rxu_sreq_put(struct rxu_sreq *r)
 		spin_lock(&s->lock);
 		bitmap_clear(s->map, r->data_first, r->data_count);
 		spin_unlock(&s->lock);
-		/* Its barrier pairs with the one in prepare_to_wait_event(). */
-		if (wq_has_sleeper(&s->data_wq))
-			wake_up(&s->data_wq);
+		wake_up(&s->data_wq);
 	}
 	if (r->passed)
 		fput(r->passed);
