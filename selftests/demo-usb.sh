@@ -68,16 +68,22 @@ grep -E 'xhcid|pcid' "$w/log" | head -n 8 | sed 's/^/   /'
 say "xhcid: serves usb:, enumerates the stick, spawns usbscsid for 08/06/50 (rule xhcid.d/usbscsid.conf)"
 wait_for 120 "$w/log" '^usbscsid: serving disk:$'
 grep -E 'HARDDRIVE|usbscsid' "$w/log" | sed 's/^/   /'
-say "usbscsid -> disk:  (rxuctl open -i disk: -- cat: the LUNs)"
-"$b/tools/rxuctl" open -i disk: -- cat | sed 's/^/   LUN /'
-say "the first sector through disk:0 ends in the MBR signature"
-"$b/tools/rxuctl" open -i disk:0 -- dd bs=512 count=1 status=none | od -An -tx1 -j 510 | sed 's/^/  /'
-say "rxu-nbd: disk:0 as an NBD export on a UNIX socket; nbd-client gives it to Linux's nbd driver"
+# The std rig has a second stick behind its hub, with a usbscsid of its
+# own; whichever registers first also gets the alias disk:, so the demo
+# names the stick on root port 1 by its own scheme name.
+wait_for 60 "$w/log" '^usbscsid: serving disk\..*+port1-scsi:$'
+d=$(sed -n 's/^usbscsid: serving \(disk\..*+port1-scsi\):$/\1/p' "$w/log")
+say "usbscsid -> $d:  (rxuctl open -i $d: -- cat: the LUNs)"
+"$b/tools/rxuctl" open -i "$d:" -- cat | sed 's/^/   LUN /'
+say "the first sector through $d:0 ends in the MBR signature"
+"$b/tools/rxuctl" open -i "$d:0" -- dd bs=512 count=1 status=none | od -An -tx1 -j 510 | sed 's/^/  /'
+say "rxu-nbd: $d:0 as an NBD export on a UNIX socket; nbd-client gives it to Linux's nbd driver"
 modprobe nbd max_part=8
-"$b/tools/rxu-nbd" "$w/sock" disk:0 >"$w/nbd.log" 2>&1 &
+"$b/tools/rxu-nbd" "$w/sock" "$d:0" >"$w/nbd.log" 2>&1 &
 wait_for 10 "$w/nbd.log" serving
 sed 's/^/   /' "$w/nbd.log"
-nbd-client -unix "$w/sock" /dev/nbd0 -b 4096 2>&1 | sed 's/^/   /'
+# 512-byte blocks: the partition table counts 512-byte sectors.
+nbd-client -unix "$w/sock" /dev/nbd0 -b 512 2>&1 | grep -v -e oldstyle -e 'newstyle protocol' | sed 's/^/   /'
 for _ in $(seq 50); do [ -b /dev/nbd0p1 ] && break; sleep 0.2; done
 say "Linux reads the partition table (fdisk -l /dev/nbd0)"
 fdisk -l /dev/nbd0 | sed 's/^/   /'
