@@ -25,6 +25,7 @@ if [ "${1:-}" != --guest ]; then
 	printf 'label: dos\nstart=2048, type=83\n' | /sbin/sfdisk -q "$img"
 	/sbin/mkfs.ext4 -q -F -b 4096 -E offset=1048576 -d build/demo-usb/root "$img" 31M
 	k=${KVER:-$(make -s --no-print-directory print-kvers | tr ' ' '\n' | tail -n 1)}
+	k=$(selftests/vm/run.sh -k "$k" -p) # KVER=6.1 names the newest 6.1
 	echo "== the stick: $img (32 MiB: a DOS partition table, ext4 in partition 1, hello.txt)"
 	echo "== booting the USB rig (qemu-xhci + usb-storage) on $k"
 	RXU_VM_USB_STICK=$img exec selftests/vm/run.sh -u qemu-xhci -k "$k" -t 900 -- \
