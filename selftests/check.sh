@@ -262,6 +262,13 @@ guest_scripts() {
 # boot limit is 300 s (boot-to-command reached 90 s on the loaded 2-core
 # machine); one boot took 7 min there.
 usb_models="qemu-xhci nec-usb-xhci"
+# In a second, short boot per model with the none topology (nothing plugged
+# at boot), the scripts that plug their own devices through the monitor:
+#   selftests/drivers/xhcid-topo.sh  another topology against Linux's view,
+#                                    unplug mid-transfer, replug
+#   selftests/drivers/xhcid-hang.sh  Bus Master Enable cleared under xhcid:
+#                                    ETIMEDOUT, reset, enumerated again
+usb_none_scripts="selftests/drivers/xhcid-topo.sh selftests/drivers/xhcid-hang.sh"
 usb_scripts="selftests/drivers/usb-rig.sh selftests/drivers/usbhid-xhcid.sh selftests/drivers/xhcid-hub.sh"
 usb_checks() {
 	local k m
@@ -270,6 +277,9 @@ usb_checks() {
 		for m in $usb_models; do
 			RXU_VM_BOOT_TIMEOUT=${RXU_VM_BOOT_TIMEOUT:-300} \
 				guest_scripts "$k" "USB rig $m" "usb-$m-$k" "$usb_scripts" -u "$m:std"
+			RXU_VM_BOOT_TIMEOUT=${RXU_VM_BOOT_TIMEOUT:-300} \
+				guest_scripts "$k" "USB rig $m, none" "usb-$m-none-$k" \
+				"$usb_none_scripts" -u "$m:none"
 		done
 	done
 }

@@ -59,12 +59,8 @@ id=$(cut -c3- "$dev/vendor"):$(cut -c3- "$dev/device")
 
 # ------------------------------------------------------------ bind
 
-drv_of() {
-	if [ -e "$dev/driver" ]; then
-		d=$(readlink "$dev/driver")
-		echo "${d##*/}"
-	fi
-}
+. "$(dirname "$0")/pci-bind.sh"
+drv_of() { pci_drv "$bdf"; }
 old_drv=$(drv_of)
 old_ovr=$(cat "$dev/driver_override")
 loaded_pci=0
@@ -80,7 +76,7 @@ done
 give_back() {
 	[ "$keep" = 1 ] && return 0
 	if [ "$(drv_of)" = "$xdrv" ]; then
-		echo "$bdf" >"/sys/bus/pci/drivers/$xdrv/unbind" ||
+		pci_unbind "$bdf" ||
 			{ echo "$me: cannot unbind $bdf from $xdrv" >&2; return 1; }
 	fi
 	if [ "$old_ovr" = "(null)" ]; then
@@ -112,7 +108,7 @@ fail() { # fail MSG: give the function back, then die
 
 if [ "$old_drv" != "$xdrv" ]; then
 	if [ -n "$old_drv" ]; then
-		echo "$bdf" >"/sys/bus/pci/drivers/$old_drv/unbind" ||
+		pci_unbind "$bdf" ||
 			fail "cannot unbind $bdf from $old_drv"
 	fi
 	echo "$xdrv" >"$dev/driver_override" || fail "cannot set driver_override"

@@ -20,6 +20,7 @@ topo=${RXU_VM_USB_TOPOLOGY:-/run/rxu-vm/usb-topology}
 w=/tmp/usb-rig
 # shellcheck source=selftests/drivers/tap.sh
 . selftests/drivers/tap.sh
+. selftests/drivers/pci-bind.sh
 
 driver_of() { basename "$(readlink "/sys/bus/pci/devices/$bdf/driver" 2>/dev/null)" 2>/dev/null; }
 
@@ -104,7 +105,7 @@ check "usb-linux-view.sh from vfio-pci: exit 0 in $((t1 - t0)) s (rc $rc $(cat "
 	test $rc -eq 0
 check "usb-linux-view.sh gave $bdf back to vfio-pci, driver_override kept" \
 	test "$(driver_of)" = vfio-pci -a "$(cat "/sys/bus/pci/devices/$bdf/driver_override")" = vfio-pci
-echo "$bdf" >/sys/bus/pci/drivers/vfio-pci/unbind
+pci_unbind "$bdf"
 echo >"/sys/bus/pci/devices/$bdf/driver_override"
 sed 's/^/# /' "$w/view"
 
@@ -149,7 +150,7 @@ check "the two views agree (apart from the kernel line)" \
 	sh -c "[ \"\$(grep -v '^#' '$w/view')\" = \"\$(grep -v '^#' '$w/view2')\" ]"
 
 if [ "$topology" != std ]; then
-	echo "$bdf" >/sys/bus/pci/drivers/xhci_hcd/unbind
+	pci_unbind "$bdf"
 	finish
 fi
 
@@ -258,7 +259,7 @@ check "after the hot-plugs 'info usb' is what it was at boot" \
 
 # ------------------------------------------------------------ give back
 
-echo "$bdf" >/sys/bus/pci/drivers/xhci_hcd/unbind
+pci_unbind "$bdf"
 echo >"/sys/bus/pci/devices/$bdf/driver_override"
 modprobe -r xhci_pci
 check "$bdf given back: no driver, no driver_override, xhci_pci unloaded" \

@@ -42,12 +42,8 @@ check "the rig's xHCI ($ids) is at ${addr:-nowhere}" test -n "$addr"
 sys=/sys/bus/pci/devices/$addr
 want=$(sha256sum <"$img")
 
-bind() { # DRIVER
-	echo "$1" >"$sys/driver_override"
-	[ -e "$sys/driver" ] && echo "$addr" >"$sys/driver/unbind"
-	echo "$addr" >/sys/bus/pci/drivers_probe
-	[ "$(basename "$(readlink "$sys/driver" 2>/dev/null)" 2>/dev/null)" = "$1" ]
-}
+. "$(dirname "$0")/pci-bind.sh"
+bind() { pci_bind "$addr" "$1"; } # DRIVER
 
 conf=$tmp/xhcid.d
 mkdir -p "$conf"

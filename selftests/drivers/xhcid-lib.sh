@@ -52,16 +52,10 @@ wait_grep() {
 	[ "$(grep -c "$2" "$3")" -ge "$1" ]
 }
 
-drv_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
-
+. "$(dirname "$0")/pci-bind.sh"
+drv_of() { pci_drv "$1"; }
 # bind ADDR DRIVER ("" = none): override, unbind, probe.
-bind() {
-	s=/sys/bus/pci/devices/$1
-	echo "$2" >"$s/driver_override"
-	[ -e "$s/driver" ] && echo "$1" >"$s/driver/unbind"
-	echo "$1" >/sys/bus/pci/drivers_probe
-	[ "$(drv_of "$1")" = "${2:-}" ]
-}
+bind() { pci_bind "$1" "$2"; }
 
 # linux_view ADDR OUTDIR: bind ADDR to xhci_hcd, wait for its devices,
 # copy each one's sysfs descriptors and speed to OUTDIR/<md5>.{desc,speed}.

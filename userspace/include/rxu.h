@@ -555,6 +555,21 @@ int rxu_pool_offset(const struct rxu_pool *p, const void *ptr, uint64_t len,
 void *rxu_region_ptr(void *base, uint64_t size, uint64_t offset,
 		     uint64_t len);
 
+/*
+ * A u2u client's first steps (lib/u2u.c).  rxu_u2u_connect(): open a new
+ * instance with entries SQ and CQ entries, map it and ATTACH it to
+ * "SCHEME:" (scheme without the colon); -EINVAL for an empty name or one
+ * with a colon, else the failing step's -errno, with the instance closed.
+ * rxu_u2u_pool(): adopt the result of a DUP of that instance with
+ * RXU_DUP_PARAM_POOL (rxu_prep_dup_param; a negative result is returned
+ * as it is), map its first size bytes (a multiple of 4096) at *base and
+ * point *mem at them; on failure the pool fd is closed.
+ */
+int rxu_u2u_connect(struct rxu_instance *in, const char *scheme,
+		    uint64_t entries);
+int rxu_u2u_pool(struct rxu_pool *p, int64_t dup_res, uint64_t size,
+		 uint64_t *base, void **mem);
+
 /* ================================================================== */
 /* Reactor and executor (lib/reactor.c, lib/executor.c)                */
 /* ================================================================== */

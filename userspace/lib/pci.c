@@ -791,9 +791,9 @@ int rxu_pcidrv_open_pcid(struct rxu_pcidrv_dev *d, struct rxu_instance *kring,
 			 const char *scheme)
 {
 	struct rxu_pcidrv_pcid *p;
-	char canon[RXU_PCIDRV_ADDR_MAX], at[40];
+	char canon[RXU_PCIDRV_ADDR_MAX];
 	struct rxu_sqe64 sqe;
-	int rc, container = -1, device = -1, pfd;
+	int rc, container = -1, device = -1;
 	uint32_t bin;
 
 	init_dev(d);
@@ -855,33 +855,15 @@ int rxu_pcidrv_open_pcid(struct rxu_pcidrv_dev *d, struct rxu_instance *kring,
 	d->pcid = p;
 
 	/* The u2u ring, its pool, a 4 KiB buffer, and the claim. */
-	rc = rxu_instance_open(&p->u2u);
-	if (!rc)
-		rc = rxu_instance_create(&p->u2u, 16, 16, 0);
-	if (!rc)
-		rc = rxu_instance_map(&p->u2u);
-	snprintf(at, sizeof(at), "%s:", p->scheme);
-	if (!rc)
-		rc = rxu_instance_attach(&p->u2u, at);
+	rc = rxu_u2u_connect(&p->u2u, p->scheme, 16);
 	if (rc)
 		goto fail;
 	rxu_prep_dup_param(&sqe, p->u2u.fd, RXU_DUP_PARAM_POOL,
 			   sizeof(RXU_DUP_PARAM_POOL) - 1, 0);
-	pfd = (int)kring_call(kring, &sqe);
-	if (pfd < 0) {
-		rc = pfd;
-		goto fail;
-	}
-	rc = rxu_pool_init(&p->pool, pfd);
-	if (!rc)
-		rc = rxu_pool_grow(&p->pool, PAGE, &p->buf_off);
+	rc = rxu_u2u_pool(&p->pool, kring_call(kring, &sqe), PAGE,
+			  &p->buf_off, &p->buf);
 	if (rc)
 		goto fail;
-	p->buf = rxu_pool_ptr(&p->pool, p->buf_off, PAGE);
-	if (!p->buf) {
-		rc = -EFAULT;
-		goto fail;
-	}
 	memcpy(p->buf, p->token, RXU_PCI_TOKEN_LEN);
 	rc = (int)rxu_pcidrv_pcid_call(d, RXU_PCI_OP_CLAIM, p->buf_off,
 				       RXU_PCI_TOKEN_LEN, 0, NULL);

@@ -131,32 +131,20 @@ static int conn_open(const char *scheme, struct rxu_instance *cons,
 		     uint8_t **ptr)
 {
 	struct rxu_sqe64 sqe;
-	char name[80];
-	int64_t res;
+	void *mem;
 	int ret;
 
-	ret = rxu_instance_open(cons);
-	if (!ret)
-		ret = rxu_instance_create(cons, 64, 64, 0);
-	if (!ret)
-		ret = rxu_instance_map(cons);
-	snprintf(name, sizeof(name), "%s:", scheme);
-	if (!ret)
-		ret = rxu_instance_attach(cons, name);
+	ret = rxu_u2u_connect(cons, scheme, 64);
 	if (ret)
 		return ret;
 	rxu_prep_dup_param(&sqe, cons->fd, RXU_DUP_PARAM_POOL,
 			   strlen(RXU_DUP_PARAM_POOL), 0);
-	res = rxu_reactor_call(r, RXU_RING_PRIMARY, &sqe, NULL, 5000000000ULL);
-	if (res < 0)
-		return (int)res;
-	rxu_pool_init(pl, (int)res);
-	ret = rxu_pool_grow(pl, 65536, base);
+	ret = rxu_u2u_pool(pl, rxu_reactor_call(r, RXU_RING_PRIMARY, &sqe,
+						NULL, 5000000000ULL),
+			   65536, base, &mem);
 	if (ret)
 		return ret;
-	*ptr = rxu_pool_ptr(pl, *base, 65536);
-	if (!*ptr)
-		return -EFAULT;
+	*ptr = mem;
 	*rg = rxu_reactor_add_consumer(r, cons);
 	return *rg < 0 ? *rg : 0;
 }
@@ -613,7 +601,8 @@ int main(int argc, char **argv)
 	struct rxu_pci_config *cfg;
 	struct rxu_pci_cap_record *recs;
 	struct rxu_pci_set_capability *set;
-	char name[80], path[160];
+	char path[160];
+	void *mem;
 	uint64_t base;
 	uint32_t addr;
 	uint8_t *p;
@@ -638,14 +627,7 @@ int main(int argc, char **argv)
 		scheme = RXU_PCI_SCHEME;
 	ret = rxu_setup(&prim, 64, 128, 0);
 	if (!ret)
-		ret = rxu_instance_open(&cons);
-	if (!ret)
-		ret = rxu_instance_create(&cons, 64, 64, 0);
-	if (!ret)
-		ret = rxu_instance_map(&cons);
-	snprintf(name, sizeof(name), "%s:", scheme);
-	if (!ret)
-		ret = rxu_instance_attach(&cons, name);
+		ret = rxu_u2u_connect(&cons, scheme, 64);
 	printf("attach %d\n", ret);
 	if (ret)
 		return 1;
@@ -656,13 +638,9 @@ int main(int argc, char **argv)
 			   strlen(RXU_DUP_PARAM_POOL), 0);
 	res = rxu_reactor_call(r, RXU_RING_PRIMARY, &sqe, NULL, 5000000000ULL);
 	printf("pool %lld\n", (long long)(res < 0 ? res : 0));
-	if (res < 0)
+	if (rxu_u2u_pool(&pool, res, 65536, &base, &mem))
 		return 1;
-	rxu_pool_init(&pool, (int)res);
-	ret = rxu_pool_grow(&pool, 65536, &base);
-	if (ret)
-		return 1;
-	p = rxu_pool_ptr(&pool, base, 65536);
+	p = mem;
 	ring = rxu_reactor_add_consumer(r, &cons);
 	if (ring < 0)
 		return 1;

@@ -10,6 +10,8 @@
 #define _FILE_OFFSET_BITS 64
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -309,12 +311,54 @@ static int test_region_ptr(void)
 	return 0;
 }
 
+/* The u2u client's steps: what they refuse before any syscall, and the
+ * pool step on a memfd standing in for a DUP's pool fd. */
+static int test_u2u_client(void)
+{
+	char longname[200];
+	struct rxu_instance in;
+	struct rxu_pool p;
+	uint64_t base = 7;
+	void *mem = NULL;
+	int fd;
+
+	CHECK_EQ(rxu_u2u_connect(&in, "", 8), -EINVAL);
+	CHECK_EQ(in.fd, -1);
+	CHECK_EQ(rxu_u2u_connect(&in, NULL, 8), -EINVAL);
+	CHECK_EQ(rxu_u2u_connect(&in, "usb:", 8), -EINVAL);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = 0;
+	CHECK_EQ(rxu_u2u_connect(&in, longname, 8), -ENAMETOOLONG);
+
+	CHECK_EQ(rxu_u2u_pool(&p, -ENODEV, PAGE, &base, &mem), -ENODEV);
+	CHECK_EQ(rxu_u2u_pool(&p, -100000, PAGE, &base, &mem), -EIO);
+	CHECK_EQ(rxu_u2u_pool(&p, (int64_t)INT_MAX + 1, PAGE, &base, &mem),
+		 -EBADF);
+	CHECK(mem == NULL);
+
+	fd = make_memfd(FILE_SZ);
+	CHECK(fd >= 0);
+	CHECK_EQ(rxu_u2u_pool(&p, fd, 100, &base, &mem), -EINVAL);
+	CHECK(fcntl(fd, F_GETFD) < 0 && errno == EBADF);	/* closed */
+
+	fd = make_memfd(FILE_SZ);
+	CHECK(fd >= 0);
+	CHECK_EQ(rxu_u2u_pool(&p, fd, 2 * PAGE, &base, &mem), 0);
+	CHECK_EQ(base, 0);
+	CHECK(mem != NULL && mem == rxu_pool_ptr(&p, 0, 2 * PAGE));
+	memset(mem, 0x5a, 2 * PAGE);
+	CHECK_EQ(p.fd, fd);
+	rxu_pool_close(&p);
+	return 0;
+}
+
 static const struct tap_test tests[] = {
 	{ "pool: map, offset -> pointer, bounds", test_map_and_ptr },
 	{ "pool: bad ranges, overlaps, grow, mmap errors", test_map_errors },
 	{ "pool: allocator (align, no straddling, merge, double free)", test_alloc },
 	{ "pool: provider reads range records and maps them", test_provider_update },
 	{ "pool: region bounds check", test_region_ptr },
+	{ "u2u client: connect refusals, pool adoption and its errors", test_u2u_client },
 };
 
 TAP_MAIN(tests)

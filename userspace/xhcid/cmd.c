@@ -88,6 +88,7 @@ int xcmd_run(struct xhc *hc, uint64_t param, uint32_t status,
 			hc->cmd_wait = NULL;
 			hc_log(hc, "command type %u timed out", TRB_GET_TYPE(control));
 			abort_ring(hc);
+			hc_check_alive(hc);
 			return -ETIMEDOUT;
 		}
 		hc_wait(hc, end - now);

@@ -308,10 +308,25 @@ void hc_events(struct xhc *hc)
 		rxu_mmio_write32(ir, IR_IMAN, IMAN_IE | IMAN_IP);
 		op_write(hc, XHCI_USBSTS, STS_EINT);
 	}
-	if (op_read(hc, XHCI_USBSTS) & (STS_HSE | STS_HCE)) {
-		if (!hc->dead)
-			hc_log(hc, "host system / controller error (USBSTS %#x)",
-			       op_read(hc, XHCI_USBSTS));
+	hc_check_alive(hc);
+}
+
+/*
+ * Mark the controller dead (xhcid.c then resets it) when USBSTS says it
+ * failed (Host System Error, Host Controller Error) or reads all ones (the
+ * function is gone from the bus).  Called after every batch of events and
+ * after a command timed out: a controller that can no longer DMA raises
+ * no interrupt either, so the events path alone would never see it.
+ */
+void hc_check_alive(struct xhc *hc)
+{
+	uint32_t sts;
+
+	if (!hc->op || hc->dead)
+		return;
+	sts = op_read(hc, XHCI_USBSTS);
+	if (sts == 0xffffffffu || (sts & (STS_HSE | STS_HCE))) {
+		hc_log(hc, "host system / controller error (USBSTS %#x)", sts);
 		hc->dead = 1;
 	}
 }

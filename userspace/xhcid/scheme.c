@@ -714,8 +714,19 @@ void xhcid_scheme_stop(struct xhc *hc)
 {
 	unsigned int i;
 
-	hc->on_change = NULL;	/* hc_stop's detaches tell no listing */
+	hc->on_change = NULL;	/* the detaches below tell no listing */
 	spawn_stop_all();
+	/*
+	 * Every device goes while the schemes still exist: a transfer in
+	 * flight is answered ENODEV into its live request.  Left to hc_stop,
+	 * after rxu_scheme_destroy has freed the requests, its completion
+	 * replied into freed memory (xhcid crashed on SIGTERM with a read in
+	 * flight on a controller that had stopped answering).  No Disable
+	 * Slot, as in hc_stop: a dead controller would make each one wait.
+	 */
+	hc->dead = 1;
+	for (i = 1; i <= hc->max_ports && i <= XHCID_MAX_PORTS; i++)
+		xdev_detach(hc, i);
 	for (i = 0; i < 2; i++) {
 		rxu_scheme_destroy(S.s[i]);
 		S.s[i] = NULL;

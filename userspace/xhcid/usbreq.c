@@ -135,20 +135,13 @@ static int u2u_main(const char *scheme, uint32_t id, const char *tok)
 	struct u2u u;
 	struct rxu_sqe64 sqe;
 	struct rxu_cqe64 cqe;
-	char at[96];
-	int rc, pfd;
+	void *mem;
+	int rc;
 
 	memset(&u, 0, sizeof(u));
 	rc = rxu_setup(&u.kring, 8, 8, 0);
 	if (!rc)
-		rc = rxu_instance_open(&u.ring);
-	if (!rc)
-		rc = rxu_instance_create(&u.ring, 16, 16, 0);
-	if (!rc)
-		rc = rxu_instance_map(&u.ring);
-	snprintf(at, sizeof(at), "%s:", scheme);
-	if (!rc)
-		rc = rxu_instance_attach(&u.ring, at);
+		rc = rxu_u2u_connect(&u.ring, scheme, 16);
 	if (rc)
 		return fail(-rc);
 	rxu_prep_dup_param(&sqe, u.ring.fd, RXU_DUP_PARAM_POOL,
@@ -159,15 +152,12 @@ static int u2u_main(const char *scheme, uint32_t id, const char *tok)
 			return fail(-rc);
 		rc = rxu_wait_cqe(&u.kring, &cqe, 10ULL * 1000000000ULL);
 	} while (!rc && cqe.user_data != 9);
-	if (rc || rxu_cqe_result(&cqe) < 0)
-		return fail(rc ? -rc : (int)-rxu_cqe_result(&cqe));
-	pfd = (int)rxu_cqe_result(&cqe);
-	rc = rxu_pool_init(&u.pool, pfd);
 	if (!rc)
-		rc = rxu_pool_grow(&u.pool, 8192, &u.off);
-	u.buf = rc ? NULL : rxu_pool_ptr(&u.pool, u.off, 8192);
-	if (!u.buf)
-		return fail(rc ? -rc : EFAULT);
+		rc = rxu_u2u_pool(&u.pool, rxu_cqe_result(&cqe), 8192, &u.off,
+				  &mem);
+	if (rc)
+		return fail(-rc);
+	u.buf = mem;
 	step("noop", u2u_call(&u, RXU_OP_NOOP, 0, 0, 0, 0, 0), NULL);
 	step("control-unclaimed", u2u_call(&u, RXU_USB_OP_CONTROL, RXU_USB_VERSION, id,
 					   u.off, 18, RXU_USB_SETUP_U64(0x80, 6, 0x100, 0, 18)), NULL);

@@ -63,12 +63,22 @@ static void mark_all_ports(struct xhc *hc)
 		hc->port[p].change = 1;
 }
 
-/* A controller that stopped answering: reset it and enumerate again. */
+/*
+ * A controller that stopped answering: reset it and enumerate again.  Bus
+ * mastering is asserted again first: a function that lost it (an FLR, a
+ * write to its command register from outside) fails every DMA, and its
+ * reset alone (HCRST) does not give it back.
+ */
 static int restart(struct xhc *hc)
 {
+	int rc;
+
 	hc_log(hc, "resetting the controller");
 	hc_stop(hc);
 	memset(hc->port, 0, sizeof(hc->port));
+	rc = rxu_pcidrv_enable_bus_master(&hc->dev);
+	if (rc)
+		hc_log(hc, "bus master: %s", strerror(-rc));
 	if (hc_start(hc))
 		return -EIO;
 	mark_all_ports(hc);

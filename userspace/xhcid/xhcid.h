@@ -301,6 +301,7 @@ int hc_start(struct xhc *hc);		/* reset, rings, interrupts, R/S */
 void hc_stop(struct xhc *hc);		/* halt, free everything */
 /* Drain the event ring; from the interrupt callback or the poll loop. */
 void hc_events(struct xhc *hc);
+void hc_check_alive(struct xhc *hc);	/* USBSTS HSE/HCE/~0: dead */
 /* Run the reactor for up to ns (the only way xhcid waits). */
 int hc_wait(struct xhc *hc, uint64_t ns);
 uint64_t hc_now_ns(void);
