@@ -53,12 +53,11 @@ finish() {
 
 # wait_for SECS CMD...: poll CMD every 0.1 s for up to SECS seconds.
 wait_for() {
-	_t=$(($1 * 10))
+	_end=$(($(date +%s) + $1))
 	shift
-	while [ $_t -gt 0 ]; do
+	while [ "$(date +%s)" -le $_end ]; do
 		"$@" && return 0
 		sleep 0.1
-		_t=$((_t - 1))
 	done
 	return 1
 }
