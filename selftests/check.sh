@@ -269,6 +269,12 @@ usb_models="qemu-xhci nec-usb-xhci"
 #   selftests/drivers/xhcid-hang.sh  Bus Master Enable cleared under xhcid:
 #                                    ETIMEDOUT, reset, enumerated again
 usb_none_scripts="selftests/drivers/xhcid-topo.sh selftests/drivers/xhcid-hang.sh"
+# In a third boot, on qemu-xhci only (each plug takes a minute under TCG):
+#   selftests/drivers/usbscsid-rig.sh  pcid -> xhcid -> usbscsid with a
+#                                      write-protected stick, ext4 on
+#                                      /dev/nbd0 with the stick pulled
+#                                      mid-write, usbscsid SIGKILLed
+usb_scsi_scripts="selftests/drivers/usbscsid-rig.sh"
 usb_scripts="selftests/drivers/usb-rig.sh selftests/drivers/usbhid-xhcid.sh selftests/drivers/xhcid-hub.sh"
 usb_checks() {
 	local k m
@@ -281,6 +287,9 @@ usb_checks() {
 				guest_scripts "$k" "USB rig $m, none" "usb-$m-none-$k" \
 				"$usb_none_scripts" -u "$m:none"
 		done
+		RXU_VM_BOOT_TIMEOUT=${RXU_VM_BOOT_TIMEOUT:-300} \
+			guest_scripts "$k" "USB rig qemu-xhci, usbscsid" "usb-scsi-$k" \
+			"$usb_scsi_scripts" -u qemu-xhci:std
 	done
 }
 

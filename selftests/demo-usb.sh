@@ -25,6 +25,7 @@ if [ "${1:-}" != --guest ]; then
 	printf 'label: dos\nstart=2048, type=83\n' | /sbin/sfdisk -q "$img"
 	/sbin/mkfs.ext4 -q -F -b 4096 -E offset=1048576 -d build/demo-usb/root "$img" 31M
 	k=${KVER:-$(make -s --no-print-directory print-kvers | tr ' ' '\n' | tail -n 1)}
+	k=$(selftests/vm/run.sh -k "$k" -p) # KVER=6.1 names the newest 6.1
 	echo "== the stick: $img (32 MiB: a DOS partition table, ext4 in partition 1, hello.txt)"
 	echo "== booting the USB rig (qemu-xhci + usb-storage) on $k"
 	RXU_VM_USB_STICK=$img exec selftests/vm/run.sh -u qemu-xhci -k "$k" -t 900 -- \
@@ -68,16 +69,22 @@ grep -E 'xhcid|pcid' "$w/log" | head -n 8 | sed 's/^/   /'
 say "xhcid: serves usb:, enumerates the stick, spawns usbscsid for 08/06/50 (rule xhcid.d/usbscsid.conf)"
 wait_for 120 "$w/log" '^usbscsid: serving disk:$'
 grep -E 'HARDDRIVE|usbscsid' "$w/log" | sed 's/^/   /'
-say "usbscsid -> disk:  (rxuctl open -i disk: -- cat: the LUNs)"
-"$b/tools/rxuctl" open -i disk: -- cat | sed 's/^/   LUN /'
-say "the first sector through disk:0 ends in the MBR signature"
-"$b/tools/rxuctl" open -i disk:0 -- dd bs=512 count=1 status=none | od -An -tx1 -j 510 | sed 's/^/  /'
-say "rxu-nbd: disk:0 as an NBD export on a UNIX socket; nbd-client gives it to Linux's nbd driver"
+# The std rig has a second stick behind its hub, with a usbscsid of its
+# own; whichever registers first also gets the alias disk:, so the demo
+# names the stick on root port 1 by its own scheme name.
+wait_for 60 "$w/log" '^usbscsid: serving disk\..*+port1-scsi:$'
+d=$(sed -n 's/^usbscsid: serving \(disk\..*+port1-scsi\):$/\1/p' "$w/log")
+say "usbscsid -> $d:  (rxuctl open -i $d: -- cat: the LUNs)"
+"$b/tools/rxuctl" open -i "$d:" -- cat | sed 's/^/   LUN /'
+say "the first sector through $d:0 ends in the MBR signature"
+"$b/tools/rxuctl" open -i "$d:0" -- dd bs=512 count=1 status=none | od -An -tx1 -j 510 | sed 's/^/  /'
+say "rxu-nbd: $d:0 as an NBD export on a UNIX socket; nbd-client gives it to Linux's nbd driver"
 modprobe nbd max_part=8
-"$b/tools/rxu-nbd" "$w/sock" disk:0 >"$w/nbd.log" 2>&1 &
+"$b/tools/rxu-nbd" "$w/sock" "$d:0" >"$w/nbd.log" 2>&1 &
 wait_for 10 "$w/nbd.log" serving
 sed 's/^/   /' "$w/nbd.log"
-nbd-client -unix "$w/sock" /dev/nbd0 -b 4096 2>&1 | sed 's/^/   /'
+# 512-byte blocks: the partition table counts 512-byte sectors.
+nbd-client -unix "$w/sock" /dev/nbd0 -b 512 2>&1 | grep -v -e oldstyle -e 'newstyle protocol' | sed 's/^/   /'
 for _ in $(seq 50); do [ -b /dev/nbd0p1 ] && break; sleep 0.2; done
 say "Linux reads the partition table (fdisk -l /dev/nbd0)"
 fdisk -l /dev/nbd0 | sed 's/^/   /'

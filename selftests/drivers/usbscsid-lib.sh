@@ -53,12 +53,11 @@ finish() {
 
 # wait_for SECS CMD...: poll CMD every 0.1 s for up to SECS seconds.
 wait_for() {
-	_t=$(($1 * 10))
+	_end=$(($(date +%s) + $1))
 	shift
-	while [ $_t -gt 0 ]; do
+	while [ "$(date +%s)" -le $_end ]; do
 		"$@" && return 0
 		sleep 0.1
-		_t=$((_t - 1))
 	done
 	return 1
 }
@@ -96,4 +95,18 @@ start_nbd() {
 connect() {
 	nbd-client -unix "$1" /dev/nbd0 -b 4096 >"$tmp/client.out" 2>&1 &&
 		wait_for 10 test "$(cat /sys/block/nbd0/size 2>/dev/null)" != 0
+}
+
+# rd PATH: the file through the ring on stdout
+rd() { "$rxuctl" open -i "$1" -- cat; }
+# errof PATH [-w]: rxuctl's error opening PATH (empty: it opened)
+errof() { "$rxuctl" open "$@" -- true 2>&1 | sed 's/.*: //'; }
+# FSTAT through a ring: rxu-nbd asks it and says the size ("(N bytes)").
+fstat_size() {
+	"$nbd" -r -1 "$tmp/size.sock" "$1" >"$tmp/size.out" 2>&1 &
+	_p=$!
+	wait_for 10 grep -q serving "$tmp/size.out"
+	kill "$_p" 2>/dev/null
+	wait "$_p" 2>/dev/null
+	sed -n 's/.*(\([0-9]*\) bytes.*/\1/p' "$tmp/size.out"
 }

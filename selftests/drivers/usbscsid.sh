@@ -28,20 +28,6 @@ start_usbscsid() { # TAG ARGS...
 	sleep 0.2	# both names
 }
 
-# rd PATH: the file through the ring on stdout
-rd() { "$rxuctl" open -i "$1" -- cat; }
-# errof PATH [-w]: rxuctl's error opening PATH (empty: it opened)
-errof() { "$rxuctl" open "$@" -- true 2>&1 | sed 's/.*: //'; }
-# FSTAT through a ring: rxu-nbd asks it and says the size ("(N bytes)").
-fstat_size() {
-	"$nbd" -r -1 "$tmp/size.sock" "$1" >"$tmp/size.out" 2>&1 &
-	_p=$!
-	wait_for 10 grep -q serving "$tmp/size.out"
-	kill "$_p" 2>/dev/null
-	wait "$_p" 2>/dev/null
-	sed -n 's/.*(\([0-9]*\) bytes.*/\1/p' "$tmp/size.out"
-}
-
 need python3 sha256sum mkfs.ext4 e2fsck debugfs nbd-client "$usbscsid" "$nbd" "$rxuctl"
 load_module
 
