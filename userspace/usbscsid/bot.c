@@ -120,10 +120,13 @@ static int send_cbw(struct bot *b, uint8_t lun, const uint8_t *cdb,
 }
 
 /*
- * The data stage and the CSW are started together, so that a transport
- * that queues them (xhcid) runs the CSW right after the data without a
- * round trip to us.  Without bulk_start, a started transfer is kept and
- * run when it is waited for: the order on the wire is the same.
+ * An IN data stage and the CSW are started together: both are on bulk
+ * IN, so a transport that queues them (xhcid) runs the CSW right after
+ * the data without a round trip to us, and the device sees the same
+ * order of IN transactions.  (After an OUT data stage the CSW waits for
+ * it: QEMU's usb-storage stalls an IN while OUT data is still due.)
+ * Without bulk_start, a started transfer is kept and run when it is
+ * waited for.
  */
 static int start(struct bot *b, uint8_t ep, void *buf, uint32_t len)
 {
@@ -233,7 +236,7 @@ int bot_command(struct bot *b, uint8_t lun, const uint8_t *cdb,
 		return ret;
 	if (len)
 		ret = start(b, dir_in ? b->x->ep_in : b->x->ep_out, data, len);
-	if (ret >= 0)
+	if (ret >= 0 && (dir_in || !len))
 		ret = start(b, b->x->ep_in, csw_buf(b), BOT_CSW_LEN);
 	if (ret < 0) {
 		drop_started(b);
@@ -242,6 +245,10 @@ int bot_command(struct bot *b, uint8_t lun, const uint8_t *cdb,
 	moved = data_stage(b, dir_in, len);
 	if (moved < 0)
 		return (int)moved;
+	if (!dir_in && len)
+		ret = start(b, b->x->ep_in, csw_buf(b), BOT_CSW_LEN);
+	if (ret < 0)
+		return transfer_failed(b, ret);
 	n = read_csw(b);
 	if (n < 0 && n != -EPIPE)
 		return transfer_failed(b, n);
