@@ -222,7 +222,7 @@ readme_figures() {
 			bad=1
 			continue
 		fi
-		for r in $(echo "$row" | grep -oE '[0-9]\.[0-9]+(x|×)' | sed 's/[x×]$//'); do
+		for r in $(echo "$row" | grep -oE '[0-9]+\.[0-9]+(x|×)' | sed 's/[x×]$//'); do
 			grep -qE "(^|[^0-9.])${r/./\\.}([^0-9]|$)" "$page" ||
 				{ echo "README.md:${line%%:*}: ${r}x is not in $page"; bad=1; }
 		done

@@ -20,53 +20,24 @@
 # left with no driver, every device plugged in.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-top=$(pwd)
-ko=${1:-build/module/${RXU_VM_KVER:-$(uname -r)}/redox_uring.ko}
-mon=$top/selftests/vm/qemu-monitor
-topo=${RXU_VM_USB_TOPOLOGY:-/run/rxu-vm/usb-topology}
-bin=$top/build/userspace
-xhcid=$bin/xhcid/xhcid
-hidd=$bin/usbhidd/usbhidd
-rxuctl=$bin/tools/rxuctl
 S=usbh
 c=/tmp/usbhid-xhcid
 . selftests/drivers/tap.sh
 . selftests/drivers/usb-rig-lib.sh
+hidd=$bin/usbhidd/usbhidd
+rxuctl=$bin/tools/rxuctl
 
-
-if [ -z "${RXU_VM_USB:-}" ] || [ ! -r "$topo" ]; then
-	nok "running in a USB rig guest (selftests/vm/run.sh -u MODEL)"
-	finish
-fi
-for f in "$xhcid" "$hidd" "$rxuctl"; do
-	if [ ! -x "$f" ]; then
-		nok "built: $f"
-		finish
-	fi
-done
-read -r _ model pciid _ _ topology <<EOF
-$(grep '^controller ' "$topo")
-EOF
-bdf=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor"):$(cat "$d/device")" = "0x${pciid%:*}:0x${pciid#*:}" ] &&
-		bdf=${d##*/}
-done
+rig_find std "$hidd" "$rxuctl"
 # device ID DRIVER QEMU_PORT XHCI_ROOT_PORT LINUX_PORT SPEED DEVICE_ADD_ARGS
 kport=$(awk '$1 == "device" && $2 == "kbd" { print $5 }' "$topo")
 tport=$(awk '$1 == "device" && $2 == "tablet" { print $5 }' "$topo")
 kadd=$(awk '$1 == "device" && $2 == "kbd" { print $8 }' "$topo")
-if [ "$topology" != std ] || [ -z "$bdf" ] || [ -z "$kport" ] || [ -z "$tport" ]; then
+if [ -z "$kport" ] || [ -z "$tport" ]; then
 	nok "a $model rig with the std topology (kbd, tablet) at ${bdf:-?}"
 	finish
 fi
 ok "$model at $bdf: kbd on xHCI port $kport, tablet on port $tport"
-if ! lsmod | grep -q '^redox_uring ' && ! insmod "$ko"; then
-	nok "insmod $ko"
-	finish
-fi
-modprobe vfio-pci 2>/dev/null
-check "$bdf bound to vfio-pci" bind vfio-pci
+rig_vfio "$ko"
 
 rm -rf "$c"
 mkdir -p "$c/xhcid.d"

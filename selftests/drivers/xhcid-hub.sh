@@ -23,44 +23,16 @@
 # back in and the controller given back at the end.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-top=$(pwd)
-ko=${1:-build/module/${RXU_VM_KVER:-$(uname -r)}/redox_uring.ko}
-mon=$top/selftests/vm/qemu-monitor
-topo=${RXU_VM_USB_TOPOLOGY:-/run/rxu-vm/usb-topology}
-bin=$top/build/userspace
-xhcid=$bin/xhcid/xhcid
-usbreq=$bin/xhcid/usbreq
-view=$top/selftests/drivers/usb-linux-view.sh
 S=usbhub
 c=/tmp/xhcid-hub
 . selftests/drivers/tap.sh
 . selftests/drivers/usb-rig-lib.sh
 
-list() { "$usbreq" cat "$S:"; }
-listed() { list | grep -qE "$1"; }
-hex() { "$usbreq" cat "$1" | od -An -v -tx1 | tr -d ' \n'; }
 dev_field() { awk -v id="$1" -v f="$2" '$1 == "device" && $2 == id { print $f }' "$topo"; }
 
-if [ -z "${RXU_VM_USB:-}" ] || [ ! -r "$topo" ]; then
-	nok "running in a USB rig guest (selftests/vm/run.sh -u MODEL)"
-	finish
-fi
-for f in "$xhcid" "$usbreq"; do
-	if [ ! -x "$f" ]; then
-		nok "built: $f"
-		finish
-	fi
-done
-read -r _ model pciid _ _ topology <<EOF
-$(grep '^controller ' "$topo")
-EOF
-bdf=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor"):$(cat "$d/device")" = "0x${pciid%:*}:0x${pciid#*:}" ] &&
-		bdf=${d##*/}
-done
+rig_find std "$usbreq"
 hport=$(dev_field hub 5)
-if [ "$topology" != std ] || [ -z "$bdf" ] || [ "$hport" != 8 ] ||
+if [ "$hport" != 8 ] ||
 	[ "$(dev_field stick2 6)" != 1-4.1 ] || [ "$(dev_field mouse 6)" != 1-4.2 ]; then
 	nok "a $model rig with the std topology (hub on port 8, stick2 1-4.1, mouse 1-4.2) at ${bdf:-?}"
 	finish
@@ -74,12 +46,7 @@ check "usb-linux-view.sh: Linux's view of the 6 devices" \
 	sh -c "'$view' -n 6 -o '$c/linux' '$bdf' 2>'$c/view.err'"
 lhex() { awk -v p="path=$1" '$1 == "descriptors" && $2 == p { sub("^hex=", "", $3); print $3 }' "$c/linux"; }
 
-if ! lsmod | grep -q '^redox_uring ' && ! insmod "$ko"; then
-	nok "insmod $ko"
-	finish
-fi
-modprobe vfio-pci 2>/dev/null
-check "$bdf bound to vfio-pci" bind vfio-pci
+rig_vfio "$ko"
 
 cat >"$c/drv.sh" <<EOT
 #!/bin/sh
@@ -167,11 +134,5 @@ check "the listing shows port8.1 empty" waitfor 30 listed '^port8\.1 empty - - -
 "$mon" "device_add $(dev_field stick2 8)" >/dev/null
 check "device_add stick2: a new driver for port8.1" \
 	waitfor 60 sh -c "[ \$(grep -c '^start port8.1$' '$c/drv.port8.1') -ge 2 ]"
-check "xhcid lives on" kill -0 "$xp"
-
-kill "$xp"
-wait "$xp"
-show xhcid "$c/xhcid.out" | tail -n 30
-bind "" || nok "$bdf given back (driver: $(drv_of))"
-check "rmmod redox_uring: xhcid gave everything back" rmmod redox_uring
+rig_end "$xp"
 finish
