@@ -381,6 +381,10 @@ usbscsid_checks() {
 # same stick, the stick pulled) in the USB rig's guests, where there are
 #   selftests/drivers/usbscsid-usb.sh
 usb_scripts="${usb_scripts:-} selftests/drivers/usbscsid-usb.sh"
+# and bulk data straight between the stick and usbscsid's pool (xhcid
+# maps the pool for DMA, and unmaps it when usbscsid goes):
+#   selftests/drivers/usb-pool-dma.sh
+usb_scripts="$usb_scripts selftests/drivers/usb-pool-dma.sh"
 
 case $what in
 stress)

@@ -205,6 +205,16 @@ void rxu_pcidrv_set_iova_limit(struct rxu_pcidrv_dev *d, uint64_t limit);
 int rxu_pcidrv_dma_alloc(struct rxu_pcidrv_dev *d, uint64_t size,
 			 struct rxu_pcidrv_dma *m);
 int rxu_pcidrv_dma_free(struct rxu_pcidrv_dev *d, struct rxu_pcidrv_dma *m);
+/*
+ * Memory of the caller's (va and size multiples of 4096), mapped for the
+ * device read/write at a new IOVA; VFIO pins its pages until
+ * rxu_pcidrv_dma_unmap(), which leaves the memory itself alone.  The
+ * pages must be pinnable (anonymous, or a redox_uring pool or region;
+ * not a VM_IO/VM_PFNMAP mapping such as a BAR): -EFAULT otherwise.
+ */
+int rxu_pcidrv_dma_map(struct rxu_pcidrv_dev *d, void *va, uint64_t size,
+		       struct rxu_pcidrv_dma *m);
+int rxu_pcidrv_dma_unmap(struct rxu_pcidrv_dev *d, struct rxu_pcidrv_dma *m);
 
 /* ---- interrupts --------------------------------------------------- */
 

@@ -428,11 +428,36 @@ static int iova_alloc(struct rxu_pcidrv_dev *d, uint64_t size, uint64_t align,
 	return 0;
 }
 
+/* Map [va, va + size) for the device at a new IOVA (align: a power of 2). */
+static int dma_map(struct rxu_pcidrv_dev *d, void *va, uint64_t size,
+		   uint64_t align, struct rxu_pcidrv_dma *m)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	uint64_t iova, saved_next = d->iova_next;
+	int saved = errno, rc;
+
+	rc = iova_alloc(d, size, align, &iova);
+	if (rc)
+		return rc;
+	map.vaddr = (uintptr_t)va;
+	map.iova = iova;
+	map.size = size;
+	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	if (ioctl(d->container, VFIO_IOMMU_MAP_DMA, &map) < 0) {
+		rc = fail_errno(saved);
+		d->iova_next = saved_next;
+		return rc;
+	}
+	m->va = va;
+	m->iova = iova;
+	m->size = size;
+	return 0;
+}
+
 int rxu_pcidrv_dma_alloc(struct rxu_pcidrv_dev *d, uint64_t size,
 			 struct rxu_pcidrv_dma *m)
 {
-	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
-	uint64_t align = PAGE, iova, saved_next = d->iova_next;
+	uint64_t align = PAGE;
 	int saved = errno, rc;
 	void *p;
 
@@ -442,35 +467,27 @@ int rxu_pcidrv_dma_alloc(struct rxu_pcidrv_dev *d, uint64_t size,
 	/* 2 MiB alignment for big buffers lets the IOMMU use large pages. */
 	if (size >= (2ULL << 20) && (d->iova_pgsizes & (2ULL << 20)))
 		align = 2ULL << 20;
-	rc = iova_alloc(d, size, align, &iova);
-	if (rc)
-		return rc;
 	/* Shared anonymous: a fork() cannot copy-on-write a pinned page away. */
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		 -1, 0);
-	if (p == MAP_FAILED) {
-		rc = fail_errno(saved);
-		goto undo;
-	}
-	map.vaddr = (uintptr_t)p;
-	map.iova = iova;
-	map.size = size;
-	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-	if (ioctl(d->container, VFIO_IOMMU_MAP_DMA, &map) < 0) {
-		rc = fail_errno(saved);
+	if (p == MAP_FAILED)
+		return fail_errno(saved);
+	rc = dma_map(d, p, size, align, m);
+	if (rc)
 		munmap(p, size);
-		goto undo;
-	}
-	m->va = p;
-	m->iova = iova;
-	m->size = size;
-	return 0;
-undo:
-	d->iova_next = saved_next;
 	return rc;
 }
 
-int rxu_pcidrv_dma_free(struct rxu_pcidrv_dev *d, struct rxu_pcidrv_dma *m)
+int rxu_pcidrv_dma_map(struct rxu_pcidrv_dev *d, void *va, uint64_t size,
+		       struct rxu_pcidrv_dma *m)
+{
+	if (!va || !size || size > (1ULL << 40) || (uintptr_t)va % PAGE ||
+	    size % PAGE)
+		return -EINVAL;
+	return dma_map(d, va, size, PAGE, m);
+}
+
+int rxu_pcidrv_dma_unmap(struct rxu_pcidrv_dev *d, struct rxu_pcidrv_dma *m)
 {
 	struct vfio_iommu_type1_dma_unmap um = { .argsz = sizeof(um) };
 	int saved = errno, rc = 0;
@@ -485,8 +502,19 @@ int rxu_pcidrv_dma_free(struct rxu_pcidrv_dev *d, struct rxu_pcidrv_dma *m)
 	/* The last allocation gives its IOVAs back. */
 	if (!rc && m->iova + m->size == d->iova_next)
 		d->iova_next = m->iova;
-	munmap(m->va, m->size);
 	m->va = NULL;
+	return rc;
+}
+
+int rxu_pcidrv_dma_free(struct rxu_pcidrv_dev *d, struct rxu_pcidrv_dma *m)
+{
+	void *va = m->va;
+	int rc;
+
+	if (!va)
+		return 0;
+	rc = rxu_pcidrv_dma_unmap(d, m);
+	munmap(va, m->size);
 	return rc;
 }
 

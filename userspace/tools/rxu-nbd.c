@@ -31,13 +31,19 @@
 #include "rxu.h"
 #include "rxu-nbd.h"
 
-#define RXU_NBD_PIECE		(128u * 1024)	/* bytes per PREAD/PWRITE SQE */
+/*
+ * Bytes per PREAD/PWRITE SQE: the most the module moves in one scheme
+ * round trip (256 KiB), so that a provider such as usbscsid, which runs
+ * one device command per request, sees requests as large as it can get
+ * (a piece of 128 KiB cost it twice the commands).
+ */
+#define RXU_NBD_PIECE		(256u * 1024)
 /*
  * Pieces in flight at once.  Their sum must stay well inside the scheme
  * data region (1 MiB by default): a batch larger than the region was
  * seen to stall the ring for good.
  */
-#define RXU_NBD_BATCH		4
+#define RXU_NBD_BATCH		2
 #define RXU_NBD_MAX_REQ		(32u * 1024 * 1024)
 #define RXU_NBD_ENTRIES		256
 

@@ -20,6 +20,7 @@
 
 #include "bot.h"
 #include "bytes.h"
+#include "rxu_trace.h"
 #include "rxu_usb.h"
 
 /* bmRequestType of the two class requests: class, interface recipient. */
@@ -118,8 +119,60 @@ static int send_cbw(struct bot *b, uint8_t lun, const uint8_t *cdb,
 	return transfer_failed(b, n);
 }
 
+/*
+ * An IN data stage and the CSW are started together: both are on bulk
+ * IN, so a transport that queues them (xhcid) runs the CSW right after
+ * the data without a round trip to us, and the device sees the same
+ * order of IN transactions.  (After an OUT data stage the CSW waits for
+ * it: QEMU's usb-storage stalls an IN while OUT data is still due.)
+ * Without bulk_start, a started transfer is kept and run when it is
+ * waited for.
+ */
+static int start(struct bot *b, uint8_t ep, void *buf, uint32_t len)
+{
+	struct usbscsid_xport *x = b->x;
+	struct bot_xfer *t;
+
+	if (x->ops->bulk_start)
+		return x->ops->bulk_start(x, ep, buf, len);
+	if (b->nkept == BOT_MAX_STARTED)
+		return -EBUSY;
+	t = &b->kept[(b->first + b->nkept++) % BOT_MAX_STARTED];
+	t->ep = ep;
+	t->buf = buf;
+	t->len = len;
+	return 0;
+}
+
+/* The result of the oldest transfer started. */
+static int64_t wait_one(struct bot *b)
+{
+	struct usbscsid_xport *x = b->x;
+	struct bot_xfer *t;
+
+	if (x->ops->bulk_start)
+		return x->ops->bulk_wait(x);
+	if (!b->nkept)
+		return -EINVAL;
+	t = &b->kept[b->first];
+	b->first = (b->first + 1) % BOT_MAX_STARTED;
+	b->nkept--;
+	return x->ops->bulk(x, t->ep, t->buf, t->len);
+}
+
+/* After a failure: the transfers started are of no use; let them end. */
+static void drop_started(struct bot *b)
+{
+	if (!b->x->ops->bulk_start) {
+		b->nkept = 0;
+		return;
+	}
+	while (b->x->ops->bulk_wait(b->x) != -EINVAL)
+		;
+}
+
 /* The data stage: how many bytes moved, or -errno (already recovered). */
-static int64_t data_stage(struct bot *b, int dir_in, void *data, uint32_t len)
+static int64_t data_stage(struct bot *b, int dir_in, uint32_t len)
 {
 	uint8_t ep = dir_in ? b->x->ep_in : b->x->ep_out;
 	int64_t n;
@@ -127,22 +180,28 @@ static int64_t data_stage(struct bot *b, int dir_in, void *data, uint32_t len)
 
 	if (!len)
 		return 0;
-	n = b->x->ops->bulk(b->x, ep, data, len);
+	n = wait_one(b);
 	if (n >= 0)
 		return n > len ? len : n;
-	if (n != -EPIPE)
+	if (n != -EPIPE) {
+		drop_started(b);
 		return transfer_failed(b, n);
-	/* BOT 6.7.2/6.7.3: the device ended the data stage; on to the CSW. */
+	}
+	/* BOT 6.7.2/6.7.3: the device ended the data stage; on to the CSW.
+	 * A queueing transport has cleared the halt before starting it. */
+	if (b->x->ops->bulk_start)
+		return 0;
 	ret = clear_halt(b, ep);
-	if (ret < 0)
+	if (ret < 0) {
+		drop_started(b);
 		return transfer_failed(b, ret);
+	}
 	return 0;
 }
 
 static int64_t read_csw(struct bot *b)
 {
-	int64_t n = b->x->ops->bulk(b->x, b->x->ep_in, csw_buf(b),
-				    BOT_CSW_LEN);
+	int64_t n = wait_one(b);
 	int ret;
 
 	if (n != -EPIPE)
@@ -169,14 +228,27 @@ int bot_command(struct bot *b, uint8_t lun, const uint8_t *cdb,
 		     (uint8_t *)data + len > mem + b->x->mem_size)))
 		return -EINVAL;
 	b->stats.commands++;
+	RXU_TRACE("usbscsid", "command op=%#x len=%u", cdb[0], len);
 	if (residue)
 		*residue = len;
 	ret = send_cbw(b, lun, cdb, cdb_len, dir_in, len);
 	if (ret < 0)
 		return ret;
-	moved = data_stage(b, dir_in, data, len);
+	if (len)
+		ret = start(b, dir_in ? b->x->ep_in : b->x->ep_out, data, len);
+	if (ret >= 0 && (dir_in || !len))
+		ret = start(b, b->x->ep_in, csw_buf(b), BOT_CSW_LEN);
+	if (ret < 0) {
+		drop_started(b);
+		return transfer_failed(b, ret);
+	}
+	moved = data_stage(b, dir_in, len);
 	if (moved < 0)
 		return (int)moved;
+	if (!dir_in && len)
+		ret = start(b, b->x->ep_in, csw_buf(b), BOT_CSW_LEN);
+	if (ret < 0)
+		return transfer_failed(b, ret);
 	n = read_csw(b);
 	if (n < 0 && n != -EPIPE)
 		return transfer_failed(b, n);

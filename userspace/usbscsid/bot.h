@@ -41,8 +41,19 @@ struct bot_stats {
 	uint64_t bad_csws;	/* signature, tag, length or residue */
 };
 
+/* A transfer started and not yet waited for (transports without
+ * bulk_start): the data stage and the CSW. */
+#define BOT_MAX_STARTED		2
+struct bot_xfer {
+	uint8_t ep;
+	void *buf;
+	uint32_t len;
+};
+
 struct bot {
 	struct usbscsid_xport *x;
+	struct bot_xfer kept[BOT_MAX_STARTED];
+	unsigned int first, nkept;
 	uint32_t tag;		/* the last CBW's dCBWTag */
 	uint8_t max_lun;	/* Get Max LUN's answer (0: one LUN) */
 	struct bot_stats stats;

@@ -3,8 +3,11 @@
  * usb.c: the transport over xhcid.  One u2u ring (ATTACH "SCHEME:")
  * carries CLAIM, TRANSFER, CONTROL and CLEAR_HALT; its pool holds the
  * transfer memory, which xhcid maps for DMA.  The BOT layer runs one
- * command at a time, so every op is submit-and-wait on that ring (no
- * reactor: usbscsid's disk: callbacks call us from inside theirs).  The
+ * command at a time: every op is submit-and-wait on that ring (no
+ * reactor: usbscsid's disk: callbacks call us from inside theirs), but
+ * for bulk transfers that it starts back to back (a data stage and the
+ * CSW after it) and then reaps in order, so that xhcid queues the second
+ * on the endpoint without a round trip to us in between.  The
  * descriptors are read once, through a path, on a small kernel ring.
  */
 #include <errno.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rxu_trace.h"
 #include "rxu_usb.h"
 #include "usb.h"
 
@@ -26,13 +30,15 @@ static struct usb_xport *to_usb(struct usbscsid_xport *x)
 	return (struct usb_xport *)x;
 }
 
-static int64_t usb_call(struct usb_xport *u, uint8_t op, uint64_t offset,
+/* Queue one request; the next ENTER (a wait) submits it.  Its user_data. */
+static int64_t usb_post(struct usb_xport *u, uint8_t op, uint64_t offset,
 			uint64_t addr, uint64_t len)
 {
 	struct rxu_sqe64 sqe;
-	struct rxu_cqe64 cqe;
 	int ret;
 
+	if (u->seq - u->reaped >= USB_MAX_POSTED)
+		return -EBUSY;
 	memset(&sqe, 0, sizeof(sqe));
 	sqe.opcode = op;
 	sqe.syscall_flags = RXU_USB_VERSION;
@@ -40,21 +46,64 @@ static int64_t usb_call(struct usb_xport *u, uint8_t op, uint64_t offset,
 	sqe.offset = offset;
 	sqe.addr = addr;
 	sqe.len = len;
-	sqe.user_data = ++u->seq;
+	sqe.user_data = u->seq + 1;
+	RXU_TRACE("usbscsid", "submit op=%u ep=%#llx len=%llu", op,
+		  (unsigned long long)offset, (unsigned long long)len);
 	ret = rxu_queue_sqe(&u->u2u, &sqe);
 	if (ret)
 		return ret;
-	/* One request in flight: the next CQE is its answer. */
-	ret = rxu_wait_cqe(&u->u2u, &cqe, USB_WAIT_NS);
-	if (ret == -ETIME)
-		return -ETIMEDOUT;
-	if (ret == -EIO || ret == -ESHUTDOWN)
-		return -ENODEV;	/* xhcid has gone: so has the stick */
-	if (ret)
-		return ret;
-	if (cqe.user_data != u->seq)
-		return -EPROTO;
-	return rxu_cqe_result(&cqe);
+	return (int64_t)++u->seq;
+}
+
+/*
+ * The answer of the oldest request not reaped yet.  Answers of requests
+ * on two endpoints may come in either order: one that is not the oldest
+ * is kept until it is asked for.
+ */
+static int64_t usb_reap(struct usb_xport *u)
+{
+	uint64_t want = u->reaped + 1;
+	struct rxu_cqe64 cqe;
+	int ret;
+
+	if (want > u->seq)
+		return -EINVAL;
+	while (!u->done[want % USB_MAX_POSTED]) {
+		ret = rxu_wait_cqe(&u->u2u, &cqe, USB_WAIT_NS);
+		if (ret == -ETIME)
+			ret = -ETIMEDOUT;
+		if (ret == -EIO || ret == -ESHUTDOWN)
+			ret = -ENODEV;	/* xhcid has gone: so has the stick */
+		if (ret) {
+			/* Nothing more will come: every posted one fails. */
+			u->reaped = u->seq;
+			memset(u->done, 0, sizeof(u->done));
+			return ret;
+		}
+		if (cqe.user_data < want)
+			continue;	/* of a request given up on */
+		if (cqe.user_data > u->seq ||
+		    u->done[cqe.user_data % USB_MAX_POSTED])
+			return -EPROTO;
+		u->done[cqe.user_data % USB_MAX_POSTED] = 1;
+		u->result[cqe.user_data % USB_MAX_POSTED] = rxu_cqe_result(&cqe);
+	}
+	u->done[want % USB_MAX_POSTED] = 0;
+	u->reaped = want;
+	RXU_TRACE("usbscsid", "cqe res=%lld",
+		  (long long)u->result[want % USB_MAX_POSTED]);
+	return u->result[want % USB_MAX_POSTED];
+}
+
+static int64_t usb_call(struct usb_xport *u, uint8_t op, uint64_t offset,
+			uint64_t addr, uint64_t len)
+{
+	int64_t ret;
+
+	if (u->seq != u->reaped)
+		return -EBUSY;	/* one at a time, after the posted ones */
+	ret = usb_post(u, op, offset, addr, len);
+	return ret < 0 ? ret : usb_reap(u);
 }
 
 /* The pool offset of [buf, buf + len) of our transfer memory. */
@@ -70,6 +119,21 @@ static int64_t usb_bulk(struct usbscsid_xport *x, uint8_t ep, void *buf,
 	struct usb_xport *u = to_usb(x);
 
 	return usb_call(u, RXU_USB_OP_TRANSFER, ep, pool_addr(u, buf), len);
+}
+
+static int usb_bulk_start(struct usbscsid_xport *x, uint8_t ep, void *buf,
+			  uint32_t len)
+{
+	struct usb_xport *u = to_usb(x);
+	int64_t ret = usb_post(u, RXU_USB_OP_TRANSFER, ep, pool_addr(u, buf),
+			       len);
+
+	return ret < 0 ? (int)ret : 0;
+}
+
+static int64_t usb_bulk_wait(struct usbscsid_xport *x)
+{
+	return usb_reap(to_usb(x));
 }
 
 static int64_t usb_control(struct usbscsid_xport *x, uint64_t setup,
@@ -88,6 +152,8 @@ static int usb_clear_halt(struct usbscsid_xport *x, uint8_t ep)
 
 static const struct usbscsid_xport_ops usb_ops = {
 	.bulk = usb_bulk,
+	.bulk_start = usb_bulk_start,
+	.bulk_wait = usb_bulk_wait,
 	.control = usb_control,
 	.clear_halt = usb_clear_halt,
 };

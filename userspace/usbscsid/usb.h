@@ -41,6 +41,9 @@ int usb_find_bot(const uint8_t *desc, size_t len, int iface,
  */
 int usb_port_id(const char *port, uint32_t *id);
 
+/* Requests on the u2u ring at once: a data stage and its CSW. */
+#define USB_MAX_POSTED	4
+
 struct usb_xport {
 	struct usbscsid_xport x;	/* first */
 	struct rxu_instance kring;	/* a kernel ring: OPEN, DUP, READ */
@@ -48,7 +51,11 @@ struct usb_xport {
 	struct rxu_pool pool;
 	uint64_t base;			/* pool offset of x.mem */
 	uint32_t port_id;
-	uint64_t seq;
+	/* requests posted and answers reaped, counted from 1 (user_data);
+	 * answers that came before older ones wait in done/result */
+	uint64_t seq, reaped;
+	uint8_t done[USB_MAX_POSTED];
+	int64_t result[USB_MAX_POSTED];
 };
 
 /*

@@ -10,8 +10,15 @@
  * gone, -ETIMEDOUT, -EPROTO.  Buffers handed to bulk() and control()
  * must lie in the transport's own memory (xport->mem, xport->mem_size):
  * over usb: that is the u2u pool shared with xhcid, so no byte passes
- * through the kernel (xhcid still copies between the pool and its DMA
- * bounce buffer; rxu_usb.h has it map the pool itself).
+ * through the kernel.
+ *
+ * bulk_start and bulk_wait are optional (NULL: bot.c runs each transfer
+ * with bulk() when it is waited for): bulk_start queues a transfer
+ * behind the ones already started on that endpoint, bulk_wait returns
+ * the result of the oldest one started and not waited for.  A transport
+ * that has them answers -EPIPE only after it has cleared the halt on
+ * both sides (xhcid does, see rxu_usb.h), before it starts the next
+ * transfer on that endpoint.
  */
 #ifndef USBSCSID_XPORT_H
 #define USBSCSID_XPORT_H
@@ -28,6 +35,10 @@ struct usbscsid_xport_ops {
 	/* A control transfer on EP0; setup as RXU_USB_SETUP_U64(). */
 	int64_t (*control)(struct usbscsid_xport *x, uint64_t setup,
 			   void *buf, uint16_t len);
+	/* Optional, see above: 0 or -errno; then the bytes moved or -errno. */
+	int (*bulk_start)(struct usbscsid_xport *x, uint8_t ep, void *buf,
+			  uint32_t len);
+	int64_t (*bulk_wait)(struct usbscsid_xport *x);
 	/* Reset endpoint address ep on both sides (CLEAR_FEATURE(HALT)). */
 	int (*clear_halt)(struct usbscsid_xport *x, uint8_t ep);
 };

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rxu_trace.h"
 #include "xhcid.h"
 
 #define MS		1000000ULL
@@ -202,6 +203,7 @@ static void irq_cb(struct rxu_reactor *r, const struct rxu_cqe64 *cqe,
 
 	(void)r;
 	if (rxu_cqe_is_event(cqe)) {
+		RXU_TRACE("xhcid", "irq");
 		hc->irqs++;
 		rxu_pcidrv_irq_count(hc->efd);
 		hc_events(hc);

@@ -6,23 +6,46 @@
  * as deferred answers; CONFIGURE and CLEAR_HALT issue commands, so they
  * go to the top-level loop like the path configure requests.
  *
- * Data is moved through the endpoint's DMA bounce buffer (one copy);
- * mapping the pool itself for DMA is not done yet.
+ * Bulk and interrupt data go between the device and the client's pool
+ * with no copy: the pages a transfer's buffer lies on are mapped for DMA
+ * (VFIO_IOMMU_MAP_DMA: VFIO pins them) on first use and stay mapped for
+ * the connection's life, at most MAX_MAPS spans of it; a span that no
+ * transfer uses is replaced by a larger one that covers it.  They are
+ * unmapped when the client goes (a span still under a transfer when the
+ * transfer ends).  Where a span cannot be mapped, or for control
+ * transfers, data goes through the endpoint's DMA bounce buffer (one
+ * copy).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rxu_scheme.h"
+#include "rxu_trace.h"
 #include "xhcid_scheme.h"
+
+#define MAX_MAPS	8
+#define PAGE		4096u
+
+/* A span of a client's pool mapped for DMA. */
+struct umap {
+	struct rxu_pcidrv_dma dma;
+	unsigned int refs;		/* transfers in flight on it */
+	int orphan;			/* its client is gone: unmap at refs 0 */
+	struct umap *next;
+};
 
 struct uconn {
 	unsigned int port;		/* claimed device: port and generation */
 	uint64_t gen;
+	struct umap *maps;
+	unsigned int nmaps;
+	int map_failed;			/* logged once */
 };
 
 struct ureq {
 	struct xfer x;
+	struct umap *map;		/* the span x.iova lies in, or NULL */
 	struct rxu_scheme_req *req;
 	int submitting, sync_done;
 	int64_t sync_result;
@@ -34,10 +57,115 @@ int xhcid_u2u_connect(struct rxu_scheme_conn *c)
 	return c->priv ? 0 : -ENOMEM;
 }
 
+static void umap_free(struct xhc *hc, struct umap *m)
+{
+	int rc = rxu_pcidrv_dma_unmap(&hc->dev, &m->dma);
+
+	if (rc)
+		hc_log(hc, "pool span: VFIO unmap: %s", strerror(-rc));
+	else if (hc->verbose)
+		hc_log(hc, "pool span of %zu KiB unmapped",
+		       (size_t)m->dma.size / 1024);
+	hc->pool_maps--;
+	free(m);
+}
+
 void xhcid_u2u_disconnect(struct rxu_scheme_conn *c)
 {
-	free(c->priv);
+	struct xhc *hc = rxu_scheme_priv(c->scheme);
+	struct uconn *uc = c->priv;
+	unsigned int freed = 0, busy = 0;
+	struct umap *m;
+
+	while (uc && (m = uc->maps)) {
+		uc->maps = m->next;
+		if (m->refs) {
+			m->orphan = 1;	/* the last transfer on it frees it */
+			busy++;
+		} else {
+			umap_free(hc, m);
+			freed++;
+		}
+	}
+	if (hc->verbose && (freed || busy))
+		hc_log(hc, "u2u client gone: %u pool spans unmapped, %u when their transfers end",
+		       freed, busy);
+	free(uc);
 	c->priv = NULL;
+}
+
+static int covers(const struct umap *m, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t va = (uintptr_t)m->dma.va;
+
+	return lo >= va && hi <= va + m->dma.size;
+}
+
+/* Unmap the spans no transfer uses that lie inside [lo, hi). */
+static void drop_covered(struct xhc *hc, struct uconn *uc, uintptr_t lo,
+			 uintptr_t hi)
+{
+	struct umap **pp = &uc->maps, *m;
+
+	while ((m = *pp)) {
+		uintptr_t va = (uintptr_t)m->dma.va;
+
+		if (!m->refs && va >= lo && va + m->dma.size <= hi) {
+			*pp = m->next;
+			uc->nmaps--;
+			umap_free(hc, m);
+		} else {
+			pp = &m->next;
+		}
+	}
+}
+
+/* The IOVA of buf, a span of uc's pool mapped (or found mapped) for it,
+ * taken by one transfer: 0 when it cannot be (the bounce buffer then). */
+static uint64_t pool_iova(struct xhc *hc, struct uconn *uc, void *buf,
+			  uint32_t len, struct umap **out)
+{
+	uintptr_t a = (uintptr_t)buf;
+	uintptr_t lo = a & ~(uintptr_t)(PAGE - 1);
+	uintptr_t hi = (a + len + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+	struct umap *m;
+	int rc;
+
+	for (m = uc->maps; m; m = m->next)
+		if (covers(m, lo, hi))
+			goto found;
+	drop_covered(hc, uc, lo, hi);
+	if (uc->nmaps >= MAX_MAPS)
+		return 0;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return 0;
+	rc = rxu_pcidrv_dma_map(&hc->dev, (void *)lo, hi - lo, &m->dma);
+	if (rc) {
+		if (!uc->map_failed)
+			hc_log(hc, "pool span: VFIO map: %s; copying instead",
+			       strerror(-rc));
+		uc->map_failed = 1;
+		free(m);
+		return 0;
+	}
+	if (hc->verbose)
+		hc_log(hc, "pool span of %zu KiB mapped for DMA",
+		       (size_t)(hi - lo) / 1024);
+	hc->pool_maps++;
+	m->next = uc->maps;
+	uc->maps = m;
+	uc->nmaps++;
+found:
+	m->refs++;
+	*out = m;
+	return m->dma.iova + (a - (uintptr_t)m->dma.va);
+}
+
+static void umap_put(struct xhc *hc, struct umap *m)
+{
+	if (m && !--m->refs && m->orphan)
+		umap_free(hc, m);
 }
 
 static void ureq_done(struct xhc *hc, struct xfer *x)
@@ -45,7 +173,9 @@ static void ureq_done(struct xhc *hc, struct xfer *x)
 	struct ureq *u = x->ctx;
 	int64_t res = x->result ? x->result : (int64_t)x->actual;
 
-	(void)hc;
+	umap_put(hc, u->map);
+	u->map = NULL;
+	RXU_TRACE("xhcid", "reply res=%lld", (long long)res);
 	if (u->submitting) {
 		u->sync_done = 1;
 		u->sync_result = res;
@@ -134,7 +264,7 @@ static int64_t control(struct xhc *hc, struct rxu_scheme_req *req,
 }
 
 static int64_t transfer(struct xhc *hc, struct rxu_scheme_req *req,
-			struct xdev *d)
+			struct uconn *uc, struct xdev *d)
 {
 	const struct rxu_sqe64 *sqe = &req->sqe;
 	uint8_t addr = (uint8_t)sqe->offset;
@@ -142,6 +272,8 @@ static int64_t transfer(struct xhc *hc, struct rxu_scheme_req *req,
 	struct ureq *u;
 	void *buf;
 
+	RXU_TRACE("xhcid", "request ep=%#llx len=%llu",
+		  (unsigned long long)sqe->offset, (unsigned long long)sqe->len);
 	if (sqe->offset > 0xff)
 		return -EINVAL;
 	if (!sqe->len || sqe->len > RXU_USB_TRANSFER_MAX)
@@ -159,6 +291,7 @@ static int64_t transfer(struct xhc *hc, struct rxu_scheme_req *req,
 	u->x.dir_in = !!(addr & RXU_USB_DIR_IN);
 	u->x.len = (uint32_t)sqe->len;
 	u->x.buf = buf;
+	u->x.iova = pool_iova(hc, uc, buf, u->x.len, &u->map);
 	if (sqe->additional1)
 		u->x.timeout_ms = sqe->additional1 > 3600000 ? 3600000 :
 				  (uint32_t)sqe->additional1;
@@ -205,7 +338,7 @@ int64_t xhcid_u2u_op(struct rxu_scheme_req *req)
 	case RXU_USB_OP_CONTROL:
 		return control(hc, req, d);
 	case RXU_USB_OP_TRANSFER:
-		return transfer(hc, req, d);
+		return transfer(hc, req, uc, d);
 	case RXU_USB_OP_CONFIGURE:
 		if (sqe->offset & ~(0xffffffULL | RXU_USB_CONFIGURE_IFACE))
 			return -EINVAL;

@@ -187,6 +187,9 @@ static int u2u_main(const char *scheme, uint32_t id, const char *tok)
 					      u.off, 8, 0x8f), NULL);
 	step("transfer-oversize", u2u_call(&u, RXU_USB_OP_TRANSFER, RXU_USB_VERSION, id,
 					   u.off, RXU_USB_TRANSFER_MAX + 1, 0x81), NULL);
+	/* The pool is 8 KiB: a buffer running past it is refused unsent. */
+	step("transfer-beyond-pool", u2u_call(&u, RXU_USB_OP_TRANSFER, RXU_USB_VERSION, id,
+					      u.off, 3 * 4096, 0x81), NULL);
 	step("configure-1", u2u_call(&u, RXU_USB_OP_CONFIGURE, RXU_USB_VERSION, id, 0, 0, 1),
 	     NULL);
 	step("configure-9", u2u_call(&u, RXU_USB_OP_CONFIGURE, RXU_USB_VERSION, id, 0, 0, 9),

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "rxu_trace.h"
 #include "xhcid.h"
 
 #define MS		1000000ULL
@@ -159,6 +160,8 @@ static void start(struct xhc *hc, struct xep *ep)
 	else
 		x->deadline_ns = hc_now_ns() +
 			(x->timeout_ms ? x->timeout_ms : RXU_USB_TIMEOUT_MS) * MS;
+	RXU_TRACE("xhcid", "doorbell dci=%u len=%u trbs=%u", ep->dci, x->len,
+		  x->ntrb);
 	hc_doorbell(hc, ep->dev->slot, ep->dci);
 }
 
@@ -220,6 +223,7 @@ void xfer_event(struct xhc *hc, const struct xhci_trb *ev)
 
 	if (!d || dci < 1 || dci > 31)
 		return;
+	RXU_TRACE("xhcid", "event dci=%u cc=%u residual=%u", dci, cc, residual);
 	ep = &d->ep[dci];
 	x = ep->head;
 	if (!x || !x->in_flight)

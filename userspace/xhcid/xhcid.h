@@ -290,6 +290,7 @@ struct xhc {
 	struct xport port[XHCID_MAX_PORTS + 1];	/* 1-based */
 	struct xdev *slot_dev[XHCID_MAX_SLOTS + 1];
 	enum xhc_irq_mode irq_mode;
+	unsigned int pool_maps;		/* u2u pool spans mapped for DMA */
 	int efd;
 	uint64_t irqs, events;
 	int dead;			/* needs a reset (command timeout) */
