@@ -141,5 +141,8 @@ check "xhcid lives on" kill -0 "$XHCID_PID"
 check "disk: is gone or refuses with ENODEV/EIO" \
 	sh -c "! '$rxuctl' open -i disk:0 -- true 2>/dev/null"
 stop_chain
+# Both sticks back, as the rig had them, for the scripts after this one.
+sadd=$(awk '$1 == "device" && $2 == "stick" { print $8 }' "$topo")
+check "device_add stick: back for the next script" "$mon" "device_add $sadd"
 [ -n "$s2add" ] && "$mon" "device_add $s2add" >/dev/null
 finish
