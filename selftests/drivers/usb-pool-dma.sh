@@ -32,15 +32,9 @@ fi
 need sha256sum cmp dd "$usbscsid" "$rxuctl" "$usbreq"
 load_module
 
-ids=$(awk '$1 == "controller" { print $3 }' "$topo")
+rig_xhci
 img=$(awk '$1 == "image" && $2 == "stickimg" { print $3 }' "$topo")
 port=$(awk '$1 == "device" && $2 == "stick" { print $5 }' "$topo")
-addr=
-for d in /sys/bus/pci/devices/*; do
-	if [ "$(sed 's/^0x//' "$d/vendor"):$(sed 's/^0x//' "$d/device")" = "$ids" ]; then
-		addr=${d##*/}
-	fi
-done
 check "the rig's xHCI ($ids) is at ${addr:-nowhere}, the stick on port ${port:-?}" \
 	test -n "$addr" -a -n "$port"
 [ -n "$addr" ] && [ -n "$port" ] || finish

@@ -110,3 +110,26 @@ fstat_size() {
 	wait "$_p" 2>/dev/null
 	sed -n 's/.*(\([0-9]*\) bytes.*/\1/p' "$tmp/size.out"
 }
+
+# rig_xhci: the USB rig's xHCI, from its topology ($topo): ids
+# (vendor:device) and addr (its PCI address, empty if it is not there).
+rig_xhci() {
+	ids=$(awk '$1 == "controller" { print $3 }' "$topo")
+	addr=
+	for _d in /sys/bus/pci/devices/*; do
+		[ "$(sed 's/^0x//' "$_d/vendor"):$(sed 's/^0x//' "$_d/device")" = "$ids" ] &&
+			addr=${_d##*/}
+	done
+}
+
+# ends_eio PID SECS ERRFILE WHAT: WHAT (process PID, its stderr in ERRFILE)
+# ends within SECS, with an I/O error; one that hangs is killed.
+ends_eio() {
+	if wait_for "$2" sh -c "! kill -0 $1 2>/dev/null"; then
+		ok "$4 ends ($(head -n 1 "$3"))"
+		check "with an I/O error" grep -q 'Input/output error' "$3"
+	else
+		nok "$4 ends (it hangs)"
+		kill -9 "$1" 2>/dev/null
+	fi
+}

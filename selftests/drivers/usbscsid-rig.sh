@@ -38,7 +38,6 @@ need sha256sum cmp sfdisk fdisk mkfs.ext4 e2fsck nbd-client "$usbscsid" "$rxuctl
 load_module
 modprobe nbd max_part=8
 
-ids=$(awk '$1 == "controller" { print $3 }' "$topo")
 kbd=$(awk '$1 == "device" && $2 == "kbd" { print $8 }' "$topo")
 s2=$(awk '$1 == "device" && $2 == "stick2" { print $8 }' "$topo")
 img=$RXU_VM_OUT/usbscsid-rig.$$
@@ -97,9 +96,8 @@ nbd_down() {
 	wait "$NBD_PID" 2>/dev/null
 }
 
-for d in /sys/bus/pci/devices/*; do
-	[ "$(sed 's/^0x//' "$d/vendor"):$(sed 's/^0x//' "$d/device")" = "$ids" ] && bdf=${d##*/}
-done
+rig_xhci
+bdf=$addr
 check "the rig's xHCI ($ids) is at ${bdf:-nowhere}" test -n "${bdf:-}"
 [ -n "${bdf:-}" ] || done_rig
 
@@ -187,13 +185,7 @@ if blk rig-fs "$img/fs.img" && plug port2 "$fsadd" && nbd_up; then
 	wr=$!
 	sleep 2
 	check "device_del fsstick while ext4 writes" "$mon" 'device_del fsstick'
-	if wait_for 60 sh -c "! kill -0 $wr 2>/dev/null"; then
-		ok "the writer ends with an error ($(head -n 1 "$tmp/wr.err"))"
-		check "an I/O error" grep -q 'Input/output error' "$tmp/wr.err"
-	else
-		nok "the writer ends (it hangs)"
-		kill -9 "$wr" 2>/dev/null
-	fi
+	ends_eio "$wr" 60 "$tmp/wr.err" "the writer"
 	check "umount returns" timeout 60 umount "$tmp/mnt"
 	nbd_down
 	check "pcid lives on" lives "$PCID_PID"
@@ -229,13 +221,7 @@ u=$(driver_pid port1)
 ddp=$!
 sleep 2
 kill -9 "${u:-0}"
-if wait_for 30 sh -c "! kill -0 $ddp 2>/dev/null"; then
-	ok "usbscsid (pid $u) SIGKILLed mid-dd: the reader ends ($(head -n 1 "$tmp/dd.err"))"
-	check "with an I/O error" grep -q 'Input/output error' "$tmp/dd.err"
-else
-	nok "usbscsid SIGKILLed mid-dd: the reader ends (it hangs)"
-	kill -9 "$ddp" 2>/dev/null
-fi
+ends_eio "$ddp" 30 "$tmp/dd.err" "usbscsid (pid $u) SIGKILLed mid-dd: the reader"
 check "xhcid logs its exit (status 137)" \
 	wait_for 10 grep -q "port1: driver usbscsid (pid $u) exited (status 137)" "$tmp/log"
 check "xhcid lives on" lives "${XHCID_PID:-0}"

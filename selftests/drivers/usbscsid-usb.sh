@@ -28,15 +28,9 @@ fi
 need sha256sum cmp "$usbscsid" "$rxuctl"
 load_module
 
-ids=$(awk '$1 == "controller" { print $3 }' "$topo")
+rig_xhci
 img=$(awk '$1 == "image" && $2 == "stickimg" { print $3 }' "$topo")
 size=$(awk '$1 == "image" && $2 == "stickimg" { print $4 }' "$topo")
-addr=
-for d in /sys/bus/pci/devices/*; do
-	if [ "$(sed 's/^0x//' "$d/vendor"):$(sed 's/^0x//' "$d/device")" = "$ids" ]; then
-		addr=${d##*/}
-	fi
-done
 check "the rig's xHCI ($ids) is at ${addr:-nowhere}" test -n "$addr"
 [ -n "$addr" ] || finish
 sys=/sys/bus/pci/devices/$addr
@@ -130,13 +124,7 @@ fi
 ddp=$!
 sleep 1
 check "device_del stick" "$mon" 'device_del stick'
-if wait_for 60 sh -c "! kill -0 $ddp 2>/dev/null"; then
-	ok "the reader ends ($(head -n 1 "$tmp/dd.err"))"
-	check "with an I/O error" grep -q 'Input/output error' "$tmp/dd.err"
-else
-	nok "the reader ends (it hangs)"
-	kill -9 "$ddp" 2>/dev/null
-fi
+ends_eio "$ddp" 60 "$tmp/dd.err" "the reader"
 check "xhcid lives on" kill -0 "$XHCID_PID"
 check "disk: is gone or refuses with ENODEV/EIO" \
 	sh -c "! '$rxuctl' open -i disk:0 -- true 2>/dev/null"
