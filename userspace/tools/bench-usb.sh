@@ -5,12 +5,15 @@
 # of the USB rig: through disk: (pcid-less xhcid -> usbscsid, rxuctl open +
 # dd), through /dev/nbd0 (rxu-nbd on disk:0), and through Linux's own
 # xhci_hcd + usb-storage (/dev/sdX) on the same controller and stick.
-# Prints each figure (median of RUNS) and the ratios to Linux.  Not a
+# RUNS rounds, each of our two ways and then Linux's (the controller
+# rebound in between), so that the machine's load changing in the middle
+# hits both alike.  Prints each figure (median of the rounds), the ratios
+# to Linux of the medians and the median of each round's ratio.  Not a
 # test: it never fails on a figure.
 #
 #   dd if=/dev/zero of=build/stick.img bs=1M count=64
 #   RXU_VM_USB_STICK=build/stick.img selftests/vm/run.sh -u qemu-xhci -k 6.12 -t 3000 \
-#       -- userspace/tools/bench-usb.sh [redox_uring.ko]
+#       -- env RUNS=5 userspace/tools/bench-usb.sh [redox_uring.ko]
 #
 # Environment: RUNS (3), RANDOM_READS (200 reads of 4 KiB).
 NAME=bench-usb.sh
@@ -29,12 +32,8 @@ mib=$((size / 1048576))
 for d in /sys/bus/pci/devices/*; do
 	[ "$(sed 's/^0x//' "$d/vendor"):$(sed 's/^0x//' "$d/device")" = "$ids" ] && addr=${d##*/}
 done
-sys=/sys/bus/pci/devices/$addr
-bind() {
-	echo "$1" >"$sys/driver_override"
-	[ -e "$sys/driver" ] && echo "$addr" >"$sys/driver/unbind"
-	echo "$addr" >/sys/bus/pci/drivers_probe
-}
+. selftests/drivers/pci-bind.sh
+bind() { pci_bind "$addr" "$1"; }
 now() { date +%s.%N; }
 # timed CMD...: seconds CMD took
 timed() {
@@ -43,20 +42,13 @@ timed() {
 	_b=$(now)
 	echo "$_a $_b" | awk '{ printf "%.3f", $2 - $1 }'
 }
-median() { tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-# measure NAME CMD...: the median of RUNS runs, remembered as $m_NAME
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# measure NAME CMD...: one run, its time appended to $t_NAME
 measure() {
 	_n=$1
 	shift
-	_all=
-	_i=0
-	while [ $_i -lt "$runs" ]; do
-		_all="$_all $(timed "$@")"
-		_i=$((_i + 1))
-	done
-	_m=$(echo $_all | median)
-	eval "m_$_n=$_m"
-	echo "$_n: median $_m s of [$_all ]"
+	_t=$(timed "$@")
+	eval "t_$_n=\"\${t_$_n:-} $_t\""
 }
 # random reads of 4 KiB at fixed offsets, on stdin
 offsets() { awk -v n="$nrand" -v b=$((size / 4096)) 'BEGIN { s = 12345; for (i = 0; i < n; i++) { s = (s * 1103515245 + 12345) % 2147483648; print s % b } }'; }
@@ -65,53 +57,81 @@ offsets >"$tmp/offsets"
 conf=$tmp/xhcid.d
 mkdir -p "$conf"
 printf '[usbscsid]\nclass = 0x08\nsubclass = 0x06\nprotocol = 0x50\ncommand = %s\n' "$usbscsid" >"$conf/usbscsid.conf"
-bind vfio-pci
-"$xhcid" --vfio "$addr" --config "$conf" --token-file "$tmp/token" >"$tmp/xhcid.log" 2>&1 &
-xp=$!
-wait_for 120 grep -q '^usbscsid: serving disk:$' "$tmp/xhcid.log" || { cat "$tmp/xhcid.log"; exit 1; }
-echo "stick: $mib MiB; $runs runs each; $nrand random 4 KiB reads"
-measure disk_seq_read "$rxuctl" open -i disk:0 -- dd of=/dev/null bs=1M status=none
-measure disk_seq_write sh -c "dd if=/dev/zero bs=1M count=$mib status=none | '$rxuctl' open -o disk:0 -w -- dd bs=1M iflag=fullblock status=none"
-measure disk_rand_read "$rxuctl" open -i disk:0 -- python3 -c '
+modprobe -a xhci_pci usb_storage sd_mod
+
+# ours: xhcid -> usbscsid, through disk: and through /dev/nbd0
+ours() {
+	bind vfio-pci
+	"$xhcid" --vfio "$addr" --config "$conf" --token-file "$tmp/token" >"$tmp/xhcid.log" 2>&1 &
+	xp=$!
+	wait_for 120 grep -q '^usbscsid: serving disk:$' "$tmp/xhcid.log" || { cat "$tmp/xhcid.log"; exit 1; }
+	measure disk_seq_read "$rxuctl" open -i disk:0 -- dd of=/dev/null bs=1M status=none
+	measure disk_seq_write sh -c "dd if=/dev/zero bs=1M count=$mib status=none | '$rxuctl' open -o disk:0 -w -- dd bs=1M iflag=fullblock status=none"
+	measure disk_rand_read "$rxuctl" open -i disk:0 -- python3 -c '
 import os
 for line in open("'"$tmp/offsets"'"):
     os.pread(0, 4096, int(line) * 4096)'
-
-"$nbd" "$tmp/sock" disk:0 >"$tmp/nbd.out" 2>&1 &
-np=$!
-wait_for 10 grep -q serving "$tmp/nbd.out"
-nbd-client -unix "$tmp/sock" /dev/nbd0 -b 4096 >/dev/null 2>&1
-wait_for 10 test "$(cat /sys/block/nbd0/size)" != 0
-measure nbd_seq_read dd if=/dev/nbd0 of=/dev/null bs=1M iflag=direct status=none
-measure nbd_seq_write dd if=/dev/zero of=/dev/nbd0 bs=1M count=$mib oflag=direct status=none
-measure nbd_rand_read python3 -c '
+	"$nbd" "$tmp/sock" disk:0 >"$tmp/nbd.out" 2>&1 &
+	np=$!
+	wait_for 10 grep -q serving "$tmp/nbd.out"
+	nbd-client -unix "$tmp/sock" /dev/nbd0 -b 4096 >/dev/null 2>&1
+	wait_for 10 test "$(cat /sys/block/nbd0/size)" != 0
+	measure nbd_seq_read dd if=/dev/nbd0 of=/dev/null bs=1M iflag=direct status=none
+	measure nbd_seq_write dd if=/dev/zero of=/dev/nbd0 bs=1M count=$mib oflag=direct status=none
+	measure nbd_rand_read python3 -c '
 import os
 fd = os.open("/dev/nbd0", os.O_RDONLY | os.O_DIRECT)
 import mmap
 buf = mmap.mmap(-1, 4096)
 for line in open("'"$tmp/offsets"'"):
     os.preadv(fd, [buf], int(line) * 4096)'
-nbd-client -d /dev/nbd0 >/dev/null 2>&1
-kill $np $xp 2>/dev/null
-wait $xp 2>/dev/null
-modprobe -a xhci_pci usb_storage sd_mod
-bind xhci_hcd
-wait_for 60 sh -c 'for b in /sys/block/sd*; do [ "$(cat $b/size 2>/dev/null)" -gt 0 ] 2>/dev/null && exit 0; done; exit 1'
-sd=
-for b in /sys/block/sd*; do [ "$(cat "$b/size")" = $((size / 512)) ] && sd=/dev/${b##*/}; done
-echo "Linux: $sd"
-measure linux_seq_read dd if="$sd" of=/dev/null bs=1M iflag=direct status=none
-measure linux_seq_write dd if=/dev/zero of="$sd" bs=1M count=$mib oflag=direct status=none
-measure linux_rand_read python3 -c '
+	nbd-client -d /dev/nbd0 >/dev/null 2>&1
+	kill $np $xp 2>/dev/null
+	wait $np $xp 2>/dev/null
+}
+
+# Linux: xhci_hcd + usb-storage on the same controller and stick
+linux() {
+	bind xhci_hcd
+	wait_for 60 sh -c 'for b in /sys/block/sd*; do [ "$(cat $b/size 2>/dev/null)" -gt 0 ] 2>/dev/null && exit 0; done; exit 1'
+	sd=
+	for b in /sys/block/sd*; do [ "$(cat "$b/size")" = $((size / 512)) ] && sd=/dev/${b##*/}; done
+	[ -n "$sd" ] || { echo "bench-usb: no /dev/sdX of $size bytes"; exit 1; }
+	measure linux_seq_read dd if="$sd" of=/dev/null bs=1M iflag=direct status=none
+	measure linux_seq_write dd if=/dev/zero of="$sd" bs=1M count=$mib oflag=direct status=none
+	measure linux_rand_read python3 -c '
 import os, mmap
 fd = os.open("'"$sd"'", os.O_RDONLY | os.O_DIRECT)
 buf = mmap.mmap(-1, 4096)
 for line in open("'"$tmp/offsets"'"):
     os.preadv(fd, [buf], int(line) * 4096)'
+}
+
+echo "stick: $mib MiB; $runs rounds (ours, then Linux, each round); $nrand random 4 KiB reads"
+# Rounds alternate between the two stacks, so that a change of the
+# machine's load in the middle hits both alike.
+r=0
+while [ $r -lt "$runs" ]; do
+	ours
+	linux
+	r=$((r + 1))
+	echo "round $r: uptime: $(uptime)"
+done
+for w in disk_seq_read disk_seq_write disk_rand_read nbd_seq_read nbd_seq_write nbd_rand_read linux_seq_read linux_seq_write linux_rand_read; do
+	eval "_all=\$t_$w"
+	eval "m_$w=$(echo $_all | median)"
+	eval "echo \"$w: median \$m_$w s of [$_all ]\""
+done
 ratio() { echo "$1 $2" | awk '{ printf "%.2fx", ($2 > 0 && $1 > 0) ? $2 / $1 : 0 }'; }
+# per_round OURS LINUX: time_linux / time_ours of each round
+per_round() { echo "$1|$2" | awk -F'|' '{ n = split($1, a, " "); split($2, b, " "); for (i = 1; i <= n; i++) printf "%.2f ", (a[i] > 0 ? b[i] / a[i] : 0) }'; }
 echo "--- throughput relative to Linux's usb-storage (time_linux / time_ours; > 1 is faster)"
 for w in seq_read seq_write rand_read; do
 	eval "d=\$m_disk_$w nb=\$m_nbd_$w l=\$m_linux_$w"
 	echo "$w: disk: $(ratio "$d" "$l")  /dev/nbd0: $(ratio "$nb" "$l")  (linux $l s, disk: $d s, nbd $nb s)"
+	eval "td=\$t_disk_$w tn=\$t_nbd_$w tl=\$t_linux_$w"
+	rd=$(per_round "$td" "$tl")
+	rn=$(per_round "$tn" "$tl")
+	echo "$w, round by round: disk: [ $rd] median $(echo $rd | median)x  /dev/nbd0: [ $rn] median $(echo $rn | median)x"
 done
 echo "MB/s: disk: read $(echo "$mib $m_disk_seq_read" | awk '{printf "%.2f", $1/$2}'), linux read $(echo "$mib $m_linux_seq_read" | awk '{printf "%.2f", $1/$2}')"
