@@ -3,7 +3,8 @@
  * disk.c: byte-addressed I/O on a logical unit.  Every byte goes through
  * the transport memory (the pool xhcid transfers into), one command at a
  * time: at most scsi_data_room() bytes, whole blocks.  A write that
- * starts or ends inside a block reads that block first.
+ * starts or ends inside a block reads that block first.  A zero-copy
+ * read (disk_read_ref) is one command, answered from that memory.
  */
 #include <errno.h>
 #include <string.h>
@@ -103,6 +104,25 @@ int64_t disk_read(struct scsi_lun *l, void *buf, uint64_t len, uint64_t off)
 		count += sp.n;
 	}
 	return (int64_t)count;
+}
+
+int64_t disk_read_ref(struct scsi_lun *l, const void **src, uint64_t len,
+		      uint64_t off)
+{
+	struct span sp;
+	int ret;
+
+	ret = disk_ready(l);
+	if (ret < 0)
+		return ret;
+	if (clamp(l, off, &len) || !len)
+		return 0;
+	span_at(l, off, len, &sp);
+	ret = scsi_rw(l, 0, sp.lba, (uint32_t)sp.blocks, scsi_data(l));
+	if (ret < 0)
+		return ret;
+	*src = (const uint8_t *)scsi_data(l) + sp.skip;
+	return (int64_t)sp.n;
 }
 
 int64_t disk_write(struct scsi_lun *l, const void *buf, uint64_t len,
