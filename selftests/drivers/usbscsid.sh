@@ -56,12 +56,7 @@ check "sha256sum of disk:0 = the image's" \
 check "cmp disk:1 with its image" sh -c "'$rxuctl' open -i disk:1 -- cmp - '$tmp/lun1.img'"
 check "dd if=disk:1 bs=4k (through rxuctl open) = the image" \
 	sh -c "'$rxuctl' open -i disk:1 -- dd bs=4k status=none | cmp - '$tmp/lun1.img'"
-# Zero-copy answers pin usbscsid's pages for the kernel's one copy:
-# /proc/vmstat's FOLL_PIN counters, folded by stat_refresh.
-pins() {
-	echo 1 >/proc/sys/vm/stat_refresh
-	awk '$1 == "nr_foll_pin_acquired" { a = $2 } $1 == "nr_foll_pin_released" { r = $2 } END { print a, r }' /proc/vmstat
-}
+# Zero-copy answers pin usbscsid's pages for the kernel's one copy.
 set -- $(pins)
 pin_a=$1 pin_r=$2
 check "dd if=disk:1 bs=256k = the image" \

@@ -747,7 +747,11 @@ static int prov_settle(struct rxtp *p)
 	return -ETIMEDOUT;
 }
 
-TEST_F(fail, scheme_register_and_data_region)
+/*
+ * Some 290 runs, each a ring made, mapped, attached and destroyed: over
+ * the harness's default 30 s under KASAN on a loaded TCG host.
+ */
+TEST_F_TIMEOUT(fail, scheme_register_and_data_region, 600)
 {
 	char name[32], at[40];
 	int n, hit, fails = 0;
