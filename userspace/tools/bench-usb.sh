@@ -65,6 +65,9 @@ ours() {
 	"$xhcid" --vfio "$addr" --config "$conf" --token-file "$tmp/token" >"$tmp/xhcid.log" 2>&1 &
 	xp=$!
 	wait_for 120 grep -q '^usbscsid: serving disk:$' "$tmp/xhcid.log" || { cat "$tmp/xhcid.log"; exit 1; }
+	# what the timed dd reads is the whole stick, checked once
+	[ -n "${t_disk_seq_read:-}" ] ||
+		echo "disk:0 gives $("$rxuctl" open -i disk:0 -- dd bs=1M status=none | wc -c) bytes of $size"
 	measure disk_seq_read "$rxuctl" open -i disk:0 -- dd of=/dev/null bs=1M status=none
 	measure disk_seq_write sh -c "dd if=/dev/zero bs=1M count=$mib status=none | '$rxuctl' open -o disk:0 -w -- dd bs=1M iflag=fullblock status=none"
 	measure disk_rand_read "$rxuctl" open -i disk:0 -- python3 -c '
