@@ -23,7 +23,10 @@ xhcid=$top/build/userspace/xhcid/xhcid
 topo=/run/rxu-vm/usb-topology
 runs=${RUNS:-3}
 nrand=${RANDOM_READS:-200}
-[ -x "$xhcid" ] && [ -r "$topo" ] || { echo "bench-usb: needs xhcid and the rig (-u)"; exit 1; }
+for b in "$xhcid" "$usbscsid" "$rxuctl" "$nbd"; do
+	[ -x "$b" ] || { echo "bench-usb: $b is not built (make -C userspace && make -C userspace/tools)"; exit 1; }
+done
+[ -r "$topo" ] || { echo "bench-usb: needs the rig (run.sh -u)"; exit 1; }
 insmod "$ko" || exit 1
 modprobe nbd max_part=8
 ids=$(awk '$1 == "controller" { print $3 }' "$topo")
