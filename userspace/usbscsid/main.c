@@ -34,8 +34,9 @@
 #include "sim.h"
 #include "usb.h"
 
-/* Transfer memory: 256 KiB of data per command, plus the BOT/SCSI head. */
-#define XFER_MEM	(256 * 1024 + SCSI_DATA_OFFSET)
+/* Transfer memory: 1 MiB of data per command (a zero-copy READ's most, and
+ * xhcid's largest transfer), plus the BOT/SCSI head. */
+#define XFER_MEM	((1u << 20) + SCSI_DATA_OFFSET)
 
 static const char *prog = "usbscsid";
 static struct disk_dev dev;
