@@ -61,6 +61,9 @@ conf=$tmp/xhcid.d
 mkdir -p "$conf"
 printf '[usbscsid]\nclass = 0x08\nsubclass = 0x06\nprotocol = 0x50\ncommand = %s\n' "$usbscsid" >"$conf/usbscsid.conf"
 modprobe -a xhci_pci usb_storage sd_mod
+# stick2 behind the hub is a BOT stick too: its usbscsid would race the
+# stick's for the "disk" alias (and win, on 6.1, with its 4 MiB).
+"$top/selftests/vm/qemu-monitor" 'device_del stick2' >/dev/null 2>&1
 
 # ours: xhcid -> usbscsid, through disk: and through /dev/nbd0
 ours() {
