@@ -319,6 +319,63 @@ static int test_no_medium(void)
 	return 0;
 }
 
+/* LUN 1 without a unit, of kind how: skipped, LUN 0 served. */
+static int no_unit_case(int how)
+{
+	uint8_t buf[BS];
+	struct rig r;
+
+	TRY(rig_make(&r, 2, MEM));
+	r.sim.lun[1].no_unit = how;
+	CHECK_EQ(disk_probe_all(r.lun, 2, &r.bot), 1);
+	CHECK_EQ(r.lun[0].absent, 0);
+	CHECK_EQ(r.lun[0].present, 1);
+	CHECK_EQ(r.lun[1].absent, 1);
+	CHECK_EQ(r.lun[1].present, 0);
+	CHECK_EQ(disk_read(&r.lun[0], buf, BS, 3 * BS), BS);
+	CHECK(!memcmp(buf, r.img[0] + 3 * BS, BS));
+	CHECK_EQ(disk_read(&r.lun[1], buf, BS, 0), -ENXIO);
+	CHECK_EQ(disk_write(&r.lun[1], buf, BS, 0), -ENXIO);
+	CHECK_EQ(disk_size(&r.lun[1]), -ENXIO);
+	/* the device answers LUN 0 as before after the refusals */
+	CHECK_EQ(disk_read(&r.lun[0], buf, BS, 0), BS);
+	CHECK(!memcmp(buf, r.img[0], BS));
+	/* LUN 0 without one too: no unit at all */
+	r.sim.lun[0].no_unit = how;
+	CHECK_EQ(disk_probe_all(r.lun, 2, &r.bot), 0);
+	CHECK_EQ(r.lun[0].absent, 1);
+	rig_free(&r);
+	return 0;
+}
+
+static int test_lun_unsupported(void)
+{
+	return no_unit_case(SIM_UNIT_UNSUPPORTED);
+}
+
+static int test_lun_qualifier(void)
+{
+	return no_unit_case(SIM_UNIT_NONE);
+}
+
+/* A LUN without a medium is a unit: listed, ENOMEDIUM, not skipped. */
+static int test_lun_no_medium_kept(void)
+{
+	uint8_t buf[BS];
+	struct rig r;
+
+	TRY(rig_make(&r, 2, MEM));
+	r.sim.lun[0].no_medium = 1;
+	CHECK_EQ(disk_probe_all(r.lun, 2, &r.bot), 2);
+	CHECK_EQ(r.lun[0].absent, 0);
+	CHECK_EQ(r.lun[0].present, 0);
+	CHECK_EQ(disk_read(&r.lun[0], buf, BS, 0), -ENOMEDIUM);
+	CHECK_EQ(disk_read(&r.lun[1], buf, BS, 0), BS);
+	CHECK(!memcmp(buf, r.img[1], BS));
+	rig_free(&r);
+	return 0;
+}
+
 static int test_becoming_ready(void)
 {
 	uint8_t buf[BS];
@@ -604,6 +661,9 @@ static const struct tap_test tests[] = {
 	{ "sense decoding, both formats, errnos", test_sense_decode },
 	{ "unit attention: retried, capacity re-read", test_unit_attention },
 	{ "no medium: ENOMEDIUM, then inserted", test_no_medium },
+	{ "LUN 1 not supported (25h): skipped, LUN 0 served", test_lun_unsupported },
+	{ "LUN 1 with qualifier 011b: skipped, LUN 0 served", test_lun_qualifier },
+	{ "a LUN without a medium is kept: ENOMEDIUM", test_lun_no_medium_kept },
 	{ "NOT READY becoming ready: retried", test_becoming_ready },
 	{ "stalled CBW: reset recovery, IN then OUT", test_stall_cbw },
 	{ "stalled data stage: clear halt", test_stall_data },

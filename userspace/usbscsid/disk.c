@@ -11,10 +11,29 @@
 
 #include "disk.h"
 
+int disk_probe_all(struct scsi_lun *luns, unsigned int n, struct bot *b)
+{
+	unsigned int i;
+	int units = 0;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = scsi_probe(&luns[i], b, (uint8_t)i);
+		if (ret == -ENXIO)
+			continue;
+		if (ret < 0)
+			return ret;
+		units++;
+	}
+	return units;
+}
+
 int disk_ready(struct scsi_lun *l)
 {
 	int ret;
 
+	if (l->absent)
+		return -ENXIO;
 	if (l->present && !l->changed)
 		return 0;
 	ret = scsi_probe(l, l->bot, l->lun);

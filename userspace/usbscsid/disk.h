@@ -18,6 +18,13 @@
  */
 int disk_ready(struct scsi_lun *l);
 
+/*
+ * Probe LUNs 0 .. n - 1 of b into luns: how many have a unit (0 means
+ * none: the device is of no use), those without one marked absent; or
+ * the first other failure's -errno.
+ */
+int disk_probe_all(struct scsi_lun *luns, unsigned int n, struct bot *b);
+
 /* Size in bytes, or -ENOMEDIUM. */
 int64_t disk_size(struct scsi_lun *l);
 

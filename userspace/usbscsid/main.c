@@ -91,12 +91,17 @@ static int probe_all(struct usbscsid_xport *x)
 	if (ret)
 		return ret;
 	dev.nluns = bot.max_lun + 1u;
+	ret = disk_probe_all(dev.lun, dev.nluns, &bot);
+	if (ret <= 0)
+		return ret ? ret : -ENXIO;	/* no LUN has a unit */
 	for (i = 0; i < dev.nluns; i++) {
 		struct scsi_lun *l = &dev.lun[i];
 
-		ret = scsi_probe(l, &bot, (uint8_t)i);
-		if (ret)
-			return ret;
+		if (l->absent) {
+			fprintf(stderr, "%s: LUN %u: no unit there, skipped\n",
+				prog, i);
+			continue;
+		}
 		fprintf(stderr, "%s: LUN %u: %s %s %s, %s%llu blocks of %u%s\n",
 			prog, i, l->vendor, l->product, l->revision,
 			l->present ? "" : "no medium, ",
@@ -174,6 +179,8 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof(name), "disk.usb-%s+%s-scsi", xs, port);
 	}
 	ret = probe_all(x);
+	if (ret == -ENXIO)
+		fprintf(stderr, "%s: no LUN of the device has a unit\n", prog);
 	if (ret)
 		return die("probe", ret);
 	ret = rxu_setup(&ring, 64, 256, 0);

@@ -5,7 +5,7 @@
  * the callback (Bulk-Only does one command at a time anyway); u2u
  * clients get the same calls with pool buffers.
  *
- * Errors: ENOENT (no such LUN), EISDIR (the listing opened for
+ * Errors: ENOENT (no such LUN, or no unit at it), EISDIR (the listing opened for
  * writing), EROFS (a write-protected LUN opened for writing or written),
  * ENOMEDIUM (no medium), EIO (the stick went away during the call, or
  * failed it), ENODEV (opened after it went away), ENOSPC (a write at or
@@ -42,8 +42,10 @@ void disk_dev_listing(struct disk_dev *dev)
 
 	dev->listing[0] = '\0';
 	for (i = 0; i < dev->nluns; i++)
-		off += (size_t)snprintf(dev->listing + off,
-					sizeof(dev->listing) - off, "%u\n", i);
+		if (!dev->lun[i].absent)
+			off += (size_t)snprintf(dev->listing + off,
+						sizeof(dev->listing) - off,
+						"%u\n", i);
 }
 
 /* "N" (decimal, no sign, no leading zero but "0"): N, else -1. */
@@ -85,7 +87,7 @@ static int64_t disk_open(struct rxu_scheme_req *req,
 		return writing ? -EISDIR : 0;
 	}
 	n = lun_number(path, len);
-	if (n < 0 || (unsigned int)n >= dev->nluns)
+	if (n < 0 || (unsigned int)n >= dev->nluns || dev->lun[n].absent)
 		return -ENOENT;
 	l = &dev->lun[n];
 	ret = disk_ready(l);

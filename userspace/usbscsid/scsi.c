@@ -134,6 +134,9 @@ int scsi_inquiry(struct scsi_lun *l)
 		return ret;
 	if (residue > 36 - 5)
 		return -EIO;	/* not even the standard header */
+	/* Peripheral qualifier 011b: no unit can be at this LUN. */
+	if ((buf[0] >> 5) == 3)
+		return -ENXIO;
 	l->device_type = buf[0] & 0x1f;
 	l->removable = !!(buf[1] & 0x80);
 	copy_text(l->vendor, buf + 8, 8);
@@ -267,21 +270,24 @@ int scsi_probe(struct scsi_lun *l, struct bot *b, uint8_t lun)
 	l->lun = lun;
 	ret = scsi_inquiry(l);
 	if (ret < 0)
-		return ret;
+		goto fail;
 	ret = scsi_test_unit_ready(l);
 	if (ret == -ENOMEDIUM || ret == -EIO) {
 		l->changed = 0;
 		return 0;	/* no medium (yet): present stays 0 */
 	}
 	if (ret < 0)
-		return ret;
+		goto fail;
 	ret = scsi_read_capacity(l);
 	if (ret < 0)
-		return ret;
+		goto fail;
 	ret = scsi_mode_sense_wp(l);
 	if (ret < 0)
-		return ret;
+		goto fail;
 	l->present = 1;
 	l->changed = 0;
 	return 0;
+fail:
+	l->absent = ret == -ENXIO;
+	return ret;
 }

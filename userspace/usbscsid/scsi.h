@@ -41,6 +41,7 @@
 /* Additional sense codes used here */
 #define SCSI_ASC_NOT_READY	0x04	/* logical unit not ready */
 #define SCSI_ASC_LBA_RANGE	0x21
+#define SCSI_ASC_LUN_UNSUPPORTED 0x25	/* logical unit not supported */
 #define SCSI_ASC_WRITE_PROTECT	0x27
 #define SCSI_ASC_MEDIUM_CHANGED	0x28	/* not ready to ready change */
 #define SCSI_ASC_RESET		0x29	/* power on, reset */
@@ -85,6 +86,7 @@ struct scsi_lun {
 	uint8_t use16;		/* READ CAPACITY(10) said 0xffffffff */
 	uint8_t changed;	/* a unit attention since the last probe */
 	uint8_t device_type;	/* INQUIRY's peripheral device type */
+	uint8_t absent;		/* no unit at this LUN (the probe's ENXIO) */
 	uint32_t block_size;
 	uint64_t blocks;	/* last LBA + 1 */
 	char vendor[9];
@@ -109,7 +111,10 @@ int scsi_exec(struct scsi_lun *l, const uint8_t *cdb, uint8_t cdb_len,
 /*
  * Probe l: INQUIRY, TEST UNIT READY, READ CAPACITY(10) (+1; (16) when it
  * says 0xffffffff), MODE SENSE(6) for write protect.  No medium is not
- * an error: 0 with l->present 0.  Clears l->changed.
+ * an error: 0 with l->present 0.  Clears l->changed.  No unit at the LUN
+ * (INQUIRY's peripheral qualifier 011b, or LOGICAL UNIT NOT SUPPORTED,
+ * as a card reader's empty slot or QEMU's usb-bot answers): -ENXIO with
+ * l->absent set.
  */
 int scsi_probe(struct scsi_lun *l, struct bot *b, uint8_t lun);
 

@@ -53,6 +53,8 @@ int scsi_sense_errno(const struct scsi_sense *s)
 	case SCSI_SK_NOT_READY:
 		return s->asc == SCSI_ASC_NO_MEDIUM ? -ENOMEDIUM : -EIO;
 	case SCSI_SK_ILLEGAL_REQUEST:
+		if (s->asc == SCSI_ASC_LUN_UNSUPPORTED)
+			return -ENXIO;	/* no such unit at this LUN */
 		return s->asc == SCSI_ASC_LBA_RANGE ? -EINVAL : -EOPNOTSUPP;
 	case SCSI_SK_DATA_PROTECT:
 		return -EROFS;

@@ -74,10 +74,12 @@ static void sense_data(struct sim *s, struct sim_lun *l, uint32_t alloc)
 	answer(s, buf, len < alloc ? len : alloc);
 }
 
-static void inquiry(struct sim *s, uint32_t alloc)
+static void inquiry(struct sim *s, struct sim_lun *l, uint32_t alloc)
 {
 	uint8_t buf[36] = { 0 };
 
+	if (l->no_unit == SIM_UNIT_NONE)
+		buf[0] = 0x7f;	/* qualifier 011b, type 1fh: no unit */
 	buf[1] = 0x80;		/* removable */
 	buf[2] = 0x05;		/* SPC-3 */
 	buf[3] = 0x02;
@@ -144,6 +146,10 @@ static int pending(struct sim *s, struct sim_lun *l, uint8_t op)
 {
 	if (op == SCSI_INQUIRY || op == SCSI_REQUEST_SENSE)
 		return 0;
+	if (l->no_unit == SIM_UNIT_UNSUPPORTED) {
+		fail(s, l, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASC_LUN_UNSUPPORTED, 0);
+		return 1;
+	}
 	if (l->unit_attention) {
 		l->unit_attention = 0;
 		fail(s, l, SCSI_SK_UNIT_ATTENTION, SCSI_ASC_MEDIUM_CHANGED, 0);
@@ -184,7 +190,7 @@ static void execute(struct sim *s)
 		sense_data(s, l, c[4]);
 		break;
 	case SCSI_INQUIRY:
-		inquiry(s, get_be16(c + 3));
+		inquiry(s, l, get_be16(c + 3));
 		break;
 	case SCSI_MODE_SENSE_6:
 		mode_sense(s, l, c[4]);

@@ -27,8 +27,18 @@ struct sim_lun {
 	int capacity16;		/* READ CAPACITY(10) says 0xffffffff */
 	int unit_attention;	/* pending: the next command fails with it */
 	int becoming_ready;	/* the next N commands: NOT READY 04/01 */
+	/*
+	 * No unit here: SIM_UNIT_UNSUPPORTED answers INQUIRY but every
+	 * other command ILLEGAL REQUEST 25/00 (QEMU's usb-bot on a LUN it
+	 * has no device for); SIM_UNIT_NONE answers INQUIRY with
+	 * peripheral qualifier 011b.
+	 */
+	int no_unit;
 	uint8_t sense[3];	/* pending sense: key, ASC, ASCQ */
 };
+
+#define SIM_UNIT_UNSUPPORTED	1
+#define SIM_UNIT_NONE		2
 
 /* Faults: each counts how many of the next occurrences to spoil. */
 struct sim_faults {
