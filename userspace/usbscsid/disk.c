@@ -3,8 +3,7 @@
  * disk.c: byte-addressed I/O on a logical unit.  Every byte goes through
  * the transport memory (the pool xhcid transfers into), one command at a
  * time: at most scsi_data_room() bytes, whole blocks.  A write that
- * starts or ends inside a block reads that block first.  A zero-copy
- * read (disk_read_ref) is one command, answered from that memory.
+ * starts or ends inside a block reads that block first.
  */
 #include <errno.h>
 #include <string.h>
@@ -101,32 +100,14 @@ static int clamp(const struct scsi_lun *l, uint64_t off, uint64_t *len)
 	return 0;
 }
 
-int64_t disk_read(struct scsi_lun *l, void *buf, uint64_t len, uint64_t off)
-{
-	uint8_t *dst = buf;
-	uint64_t count = 0;
-	int ret;
-
-	ret = disk_ready(l);
-	if (ret < 0)
-		return ret;
-	if (clamp(l, off, &len) || !len)
-		return 0;
-	while (count < len) {
-		struct span sp;
-
-		span_at(l, off + count, len - count, &sp);
-		ret = scsi_rw(l, 0, sp.lba, (uint32_t)sp.blocks, scsi_data(l));
-		if (ret < 0)
-			return done(count, ret);
-		memcpy(dst + count, (uint8_t *)scsi_data(l) + sp.skip, sp.n);
-		count += sp.n;
-	}
-	return (int64_t)count;
-}
-
-int64_t disk_read_ref(struct scsi_lun *l, const void **src, uint64_t len,
-		      uint64_t off)
+/*
+ * Read the blocks under the first bytes of [off, off + len) that one
+ * command holds into the transport memory: how many of the request's
+ * bytes are there, from scsi_data(l) + *skip on; 0 at or past the end of
+ * the medium; or -errno.
+ */
+static int64_t read_chunk(struct scsi_lun *l, uint64_t off, uint64_t len,
+			  uint64_t *skip)
 {
 	struct span sp;
 	int ret;
@@ -140,8 +121,25 @@ int64_t disk_read_ref(struct scsi_lun *l, const void **src, uint64_t len,
 	ret = scsi_rw(l, 0, sp.lba, (uint32_t)sp.blocks, scsi_data(l));
 	if (ret < 0)
 		return ret;
-	*src = (const uint8_t *)scsi_data(l) + sp.skip;
+	*skip = sp.skip;
 	return (int64_t)sp.n;
+}
+
+int64_t disk_read(struct scsi_lun *l, void *buf, uint64_t len, uint64_t off)
+{
+	uint8_t *dst = buf;
+	uint64_t count = 0, skip;
+	int64_t n;
+
+	/* Once even for len 0, which still reports a LUN that is not ready. */
+	do {
+		n = read_chunk(l, off + count, len - count, &skip);
+		if (n <= 0)
+			return done(count, (int)n);
+		memcpy(dst + count, (uint8_t *)scsi_data(l) + skip, (size_t)n);
+		count += (uint64_t)n;
+	} while (count < len);
+	return (int64_t)count;
 }
 
 int64_t disk_write(struct scsi_lun *l, const void *buf, uint64_t len,
