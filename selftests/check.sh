@@ -286,7 +286,8 @@ usb_none_scripts="selftests/drivers/xhcid-topo.sh selftests/drivers/xhcid-hang.s
 #   selftests/drivers/usbscsid-rig.sh  pcid -> xhcid -> usbscsid with a
 #                                      write-protected stick, ext4 on
 #                                      /dev/nbd0 with the stick pulled
-#                                      mid-write, usbscsid SIGKILLed
+#                                      mid-write, usbscsid SIGKILLed,
+#                                      a two-LUN usb-bot (LUN 1 skipped)
 usb_scsi_scripts="selftests/drivers/usbscsid-rig.sh"
 usb_scripts="selftests/drivers/usb-rig.sh selftests/drivers/usbhid-xhcid.sh selftests/drivers/xhcid-hub.sh"
 usb_checks() {

@@ -20,7 +20,9 @@
 # mount replays the journal, what was synced before the pull is intact and
 # e2fsck -fn is clean; usbscsid SIGKILLed under a reader: the reader gets
 # EIO, xhcid logs the exit and lives, usbscsid started again by hand (the
-# documented restart, docs/usbscsid.md) serves the same bytes.
+# documented restart, docs/usbscsid.md) serves the same bytes; a usb-bot
+# with two LUNs, of which QEMU supports only LUN 0 when hot-plugged:
+# usbscsid skips LUN 1 (ENOENT) and serves LUN 0's image.
 NAME=usbscsid-rig.sh
 . "$(dirname "$0")/usbscsid-lib.sh"
 . "$(dirname "$0")/usb-rig-lib.sh"
@@ -240,6 +242,49 @@ else
 	nok "usbscsid started again with the admin token serves $d1:"
 	diag "$(cat "$tmp/again.out")"
 fi
+check "pcid lives on" lives "$PCID_PID"
+
+since "a usb-bot with two LUNs"
+# --- a usb-bot with two LUNs, plugged on port 2 ---
+# A hot-plugged usb-bot stays detached until its "attached" property is
+# set (after its scsi-hd are added).  QEMU then answers TEST UNIT READY
+# on LUN 1 with LOGICAL UNIT NOT SUPPORTED: usbscsid skips that LUN
+# instead of exiting and serves LUN 0.  Should LUN 1 answer, it must read
+# its own image.
+mkimg "$img/l0.img" 3145728
+mkimg "$img/l1.img" 2097152
+h0=$(sha256sum <"$img/l0.img")
+h1=$(sha256sum <"$img/l1.img")
+attach='{"execute": "qom-set", "arguments": {"path": "/machine/peripheral/bot2", "property": "attached", "value": true}}'
+was=$(served port2)
+if blk rig-l0 "$img/l0.img" && blk rig-l1 "$img/l1.img" &&
+   "$mon" 'device_add usb-bot,bus=xhci.0,port=2,id=bot2' >/dev/null &&
+   "$mon" 'device_add scsi-hd,bus=bot2.0,scsi-id=0,lun=0,drive=rig-l0' >/dev/null &&
+   "$mon" 'device_add scsi-hd,bus=bot2.0,scsi-id=0,lun=1,drive=rig-l1' >/dev/null &&
+   "$mon" -j "$attach" >/dev/null &&
+   wait_for 120 more_served port2 "$was"; then
+	ok "usbscsid serves the two-LUN usb-bot ($d2:)"
+	grep "^usbscsid: LUN" "$tmp/log" | tail -n 2 | sed 's/^/# /'
+	list=$(rd "$d2:" | tr '\n' ,)
+	check "its listing starts with LUN 0 ($list)" sh -c "case '$list' in 0,*) ;; *) exit 1 ;; esac"
+	check "LUN 0 reads its own image (sha256)" test "$(rd "$d2:0" | sha256sum)" = "$h0"
+	case $list in
+	0,1,)
+		check "LUN 1 reads its own image (sha256)" \
+			test "$(rd "$d2:1" | sha256sum)" = "$h1" ;;
+	*)
+		check "LUN 1 is skipped as having no unit" \
+			grep -q '^usbscsid: LUN 1: no unit there, skipped$' "$tmp/log"
+		check "and $d2:1 is ENOENT" \
+			test "$(errof -i "$d2:1")" = "No such file or directory" ;;
+	esac
+	check "xhcid lives on" lives "$XHCID_PID"
+	unplug bot2 port2 || diag "bot2 did not go"
+else
+	nok "usbscsid serves the two-LUN usb-bot ($d2:)"
+	diag "$(tail -n 20 "$tmp/log")"
+fi
+
 check "pcid lives on" lives "$PCID_PID"
 grep -E 'reset|stall|exited' "$tmp/log" "$tmp/again.out" | sed 's/^/# /'
 done_rig
