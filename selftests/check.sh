@@ -349,18 +349,24 @@ stress_checks() {
 	done
 }
 
-# usbscsid's disk: and the NBD block device, in a guest of their own per
-# kernel (no VFIO needed; a driver guest would not hold them in its time):
+# usbscsid's disk: and the NBD and ublk block devices, in a guest of their
+# own per kernel (no VFIO needed; a driver guest would not hold them in its
+# time):
 #   selftests/drivers/usbscsid-nbd.sh  mem: as /dev/nbd0 through rxu-nbd:
 #                                  mkfs, mount, fsck, read-only, provider killed
 #   selftests/drivers/usbscsid.sh  disk: over usbscsid --sim: hashes, unaligned
 #                                  I/O, errors, EROFS, nbd + ext4, killed mid-dd
+#   selftests/drivers/usbscsid-ublk.sh  mem: as /dev/ublkbN through rxu-ublk
+#                                  (ublk_drv; one SKIP where the kernel has
+#                                  none, 6.1): hashes, mkfs, mount, fsck,
+#                                  SIGTERM, read-only, bad path, provider killed
 # Each script's TAP is counted, plus one case per script for a complete
 # run (exit 0, plan = results) and one per kernel for a clean dmesg.
 usbscsid_scripts="selftests/drivers/usbscsid-nbd.sh selftests/drivers/usbscsid.sh"
+usbscsid_scripts="$usbscsid_scripts selftests/drivers/usbscsid-ublk.sh"
 usbscsid_checks() {
 	local k log rc s sec plan got cmd
-	step "usbscsid + rxu-nbd + rxuctl build" build-usbscsid.log \
+	step "usbscsid + rxu-nbd + rxu-ublk + rxuctl build" build-usbscsid.log \
 		sh -c "make -C userspace && make -C userspace/tools"
 	for k in $(kvers); do
 		log=$out/usbscsid-$k.log
