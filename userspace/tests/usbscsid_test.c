@@ -358,6 +358,32 @@ static int test_lun_qualifier(void)
 	return no_unit_case(SIM_UNIT_NONE);
 }
 
+/*
+ * LUN 1's unit attentions come back as LOGICAL UNIT NOT SUPPORTED, as
+ * QEMU's usb-bot gives them: INQUIRY found a unit, so the probe and a
+ * later read retry, and the LUN is served.
+ */
+static int test_lun_attention_as_unsupported(void)
+{
+	uint8_t buf[BS];
+	struct rig r;
+
+	TRY(rig_make(&r, 2, MEM));
+	r.sim.lun[1].attention_as_unsupported = 1;
+	r.sim.lun[1].unit_attention = 1;
+	CHECK_EQ(disk_probe_all(r.lun, 2, &r.bot), 2);
+	CHECK_EQ(r.lun[1].absent, 0);
+	CHECK_EQ(r.lun[1].present, 1);
+	CHECK_EQ(disk_size(&r.lun[1]), (int64_t)r.sim.lun[1].blocks * BS);
+	r.sim.lun[1].unit_attention = 1;
+	CHECK_EQ(disk_read(&r.lun[1], buf, BS, 2 * BS), BS);
+	CHECK(!memcmp(buf, r.img[1] + 2 * BS, BS));
+	CHECK_EQ(r.lun[1].changed, 1);
+	CHECK_EQ(r.sim.lun[1].unit_attention, 0);
+	rig_free(&r);
+	return 0;
+}
+
 /* A LUN without a medium is a unit: listed, ENOMEDIUM, not skipped. */
 static int test_lun_no_medium_kept(void)
 {
@@ -663,6 +689,8 @@ static const struct tap_test tests[] = {
 	{ "no medium: ENOMEDIUM, then inserted", test_no_medium },
 	{ "LUN 1 not supported (25h): skipped, LUN 0 served", test_lun_unsupported },
 	{ "LUN 1 with qualifier 011b: skipped, LUN 0 served", test_lun_qualifier },
+	{ "LUN 1 attentions as 25h (QEMU): retried, served",
+	  test_lun_attention_as_unsupported },
 	{ "a LUN without a medium is kept: ENOMEDIUM", test_lun_no_medium_kept },
 	{ "NOT READY becoming ready: retried", test_becoming_ready },
 	{ "stalled CBW: reset recovery, IN then OUT", test_stall_cbw },

@@ -98,8 +98,13 @@ static int probe_all(struct usbscsid_xport *x)
 		struct scsi_lun *l = &dev.lun[i];
 
 		if (l->absent) {
-			fprintf(stderr, "%s: LUN %u: no unit there, skipped\n",
-				prog, i);
+			if (l->sense.key)
+				fprintf(stderr, "%s: LUN %u: no unit there (sense %x/%02x/%02x), skipped\n",
+					prog, i, l->sense.key, l->sense.asc,
+					l->sense.ascq);
+			else
+				fprintf(stderr, "%s: LUN %u: no unit there (peripheral qualifier 3), skipped\n",
+					prog, i);
 			continue;
 		}
 		fprintf(stderr, "%s: LUN %u: %s %s %s, %s%llu blocks of %u%s\n",

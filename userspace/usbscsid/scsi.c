@@ -97,6 +97,16 @@ int scsi_exec(struct scsi_lun *l, const uint8_t *cdb, uint8_t cdb_len,
 				return err;
 			pause_briefly();
 			break;
+		case SCSI_SK_ILLEGAL_REQUEST:
+			/*
+			 * INQUIRY found a unit here, so the sense is not the
+			 * unit's own: it stands in for a unit attention.
+			 */
+			if (l->sense.asc != SCSI_ASC_LUN_UNSUPPORTED ||
+			    !l->unit_seen)
+				return err;
+			l->changed = 1;
+			break;
 		case SCSI_SK_ABORTED:
 			break;
 		default:
@@ -137,6 +147,7 @@ int scsi_inquiry(struct scsi_lun *l)
 	/* Peripheral qualifier 011b: no unit can be at this LUN. */
 	if ((buf[0] >> 5) == 3)
 		return -ENXIO;
+	l->unit_seen = 1;
 	l->device_type = buf[0] & 0x1f;
 	l->removable = !!(buf[1] & 0x80);
 	copy_text(l->vendor, buf + 8, 8);

@@ -87,6 +87,7 @@ struct scsi_lun {
 	uint8_t changed;	/* a unit attention since the last probe */
 	uint8_t device_type;	/* INQUIRY's peripheral device type */
 	uint8_t absent;		/* no unit at this LUN (the probe's ENXIO) */
+	uint8_t unit_seen;	/* INQUIRY found a unit at this LUN */
 	uint32_t block_size;
 	uint64_t blocks;	/* last LBA + 1 */
 	char vendor[9];
@@ -99,7 +100,10 @@ struct scsi_lun {
  * Run cdb on l: data in x->mem past BOT_MEM_RESERVED as for
  * bot_command().  A failed status is followed by REQUEST SENSE; a unit
  * attention marks l->changed and the command is retried (a few times),
- * as are a NOT READY "becoming ready" (after a pause), an aborted
+ * as is LOGICAL UNIT NOT SUPPORTED on a LUN whose INQUIRY found a unit
+ * (QEMU's usb-bot gives that sense for LUNs but 0 when the failed
+ * command's own sense was a unit attention, which is then consumed), as
+ * are a NOT READY "becoming ready" (after a pause), an aborted
  * command, one that needed reset recovery and, when residue is NULL, a
  * short data stage.  0 when the command passed, else -errno (the
  * sense's errno, -EIO, or the transport's: -ENODEV the stick is gone).

@@ -152,7 +152,12 @@ static int pending(struct sim *s, struct sim_lun *l, uint8_t op)
 	}
 	if (l->unit_attention) {
 		l->unit_attention = 0;
-		fail(s, l, SCSI_SK_UNIT_ATTENTION, SCSI_ASC_MEDIUM_CHANGED, 0);
+		if (l->attention_as_unsupported)
+			fail(s, l, SCSI_SK_ILLEGAL_REQUEST,
+			     SCSI_ASC_LUN_UNSUPPORTED, 0);
+		else
+			fail(s, l, SCSI_SK_UNIT_ATTENTION,
+			     SCSI_ASC_MEDIUM_CHANGED, 0);
 		return 1;
 	}
 	if (l->no_medium) {

@@ -26,6 +26,11 @@ struct sim_lun {
 	int descriptor_sense;	/* answer REQUEST SENSE in format 0x72 */
 	int capacity16;		/* READ CAPACITY(10) says 0xffffffff */
 	int unit_attention;	/* pending: the next command fails with it */
+	/*
+	 * ...whose REQUEST SENSE then says ILLEGAL REQUEST 25/00, as QEMU's
+	 * usb-bot does on LUNs but 0 (the unit attention is consumed).
+	 */
+	int attention_as_unsupported;
 	int becoming_ready;	/* the next N commands: NOT READY 04/01 */
 	/*
 	 * No unit here: SIM_UNIT_UNSUPPORTED answers INQUIRY but every
