@@ -287,8 +287,15 @@ usb_none_scripts="selftests/drivers/xhcid-topo.sh selftests/drivers/xhcid-hang.s
 #                                      write-protected stick, ext4 on
 #                                      /dev/nbd0 with the stick pulled
 #                                      mid-write, usbscsid SIGKILLed,
-#                                      a two-LUN usb-bot (LUN 1 skipped)
+#                                      a two-LUN usb-bot plugged
 usb_scsi_scripts="selftests/drivers/usbscsid-rig.sh"
+# And one boot per model of the "luns" topology (a usb-bot with two LUNs
+# from boot):
+#   selftests/drivers/usbscsid-luns.sh  both LUNs through disk: (hash,
+#                                       markers, unaligned writes, one as
+#                                       /dev/nbd0) and through Linux's
+#                                       usb-storage (sda, sdb)
+usb_luns_scripts="selftests/drivers/usbscsid-luns.sh"
 usb_scripts="selftests/drivers/usb-rig.sh selftests/drivers/usbhid-xhcid.sh selftests/drivers/xhcid-hub.sh"
 usb_checks() {
 	local k m
@@ -304,6 +311,11 @@ usb_checks() {
 		RXU_VM_BOOT_TIMEOUT=${RXU_VM_BOOT_TIMEOUT:-300} \
 			guest_scripts "$k" "USB rig qemu-xhci, usbscsid" "usb-scsi-$k" \
 			"$usb_scsi_scripts" -u qemu-xhci:std
+		for m in $usb_models; do
+			RXU_VM_BOOT_TIMEOUT=${RXU_VM_BOOT_TIMEOUT:-300} \
+				guest_scripts "$k" "USB rig $m, two LUNs" "usb-luns-$m-$k" \
+				"$usb_luns_scripts" -u "$m:luns"
+		done
 	done
 }
 

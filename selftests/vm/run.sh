@@ -59,7 +59,8 @@ read-only, and run CMD as root in the caller's directory. One argument is a
   -u MODEL[:TOPO]  USB rig (implies -V and -Q): the xHCI of -V becomes MODEL
               (qemu-xhci or nec-usb-xhci, id xhci, p2=4 p3=4) with the devices
               of topology TOPO attached: std (default: stick, kbd, tablet,
-              hub with stick2 and mouse behind it) or none; see selftests/vm/README.md
+              hub with stick2 and mouse behind it), none, or luns (one
+              usb-bot with two LUNs); see selftests/vm/README.md
               (also RXU_VM_USB)
   -Q          QEMU monitor for the guest: selftests/vm/qemu-monitor 'CMD' run
               in the guest sends CMD to this QEMU through a host-side bridge
@@ -142,8 +143,8 @@ if [[ -n $usb ]]; then
 	*) die "-u: the controller is qemu-xhci or nec-usb-xhci, not '$usb_model'" ;;
 	esac
 	case $usb_topo in
-	std | none) ;;
-	*) die "-u: the topology is std or none, not '$usb_topo'" ;;
+	std | none | luns) ;;
+	*) die "-u: the topology is std, none or luns, not '$usb_topo'" ;;
 	esac
 	# The rig is the VFIO guest with another xHCI, driven from the monitor.
 	vfio=1
@@ -610,8 +611,24 @@ usb_rig() {
 		[[ $img == "$rundir"/* ]] && img=/run/rxu-vm/${img#"$rundir"/}
 		printf 'image %simg %s %s\n' "$node" "$img" "$(stat -c %s "$path")" >>"$rundir/usb-topology"
 	done
-	[[ $usb_topo == std ]] || return 0
 	local d id drv qport extra args
+	if [[ $usb_topo == luns ]]; then
+		# One usb-bot on port 1 whose SCSI bus holds two disks: LUN 0
+		# on stickimg, LUN 1 on stick2img, attached from boot (a
+		# hot-plugged usb-bot waits for "attached"; see usbscsid-rig.sh).
+		args=usb-bot,bus=xhci.0,port=1,id=bot
+		usb_qemu+=(-device "$args")
+		printf 'device bot usb-bot 1 1 2-1 5000 %s\n' "$args" >>"$rundir/usb-topology"
+		echo '# lun ID NODE LUN DEVICE_ADD_ARGS (a scsi-hd on the bot'"'"'s bus bot.0)' >>"$rundir/usb-topology"
+		for d in lun0:stick:0 lun1:stick2:1; do
+			IFS=: read -r id node extra <<<"$d"
+			args="scsi-hd,bus=bot.0,scsi-id=0,lun=$extra,drive=${node}img,id=$id"
+			usb_qemu+=(-device "$args")
+			printf 'lun %s %simg %s %s\n' "$id" "$node" "$extra" "$args" >>"$rundir/usb-topology"
+		done
+		return 0
+	fi
+	[[ $usb_topo == std ]] || return 0
 	# id driver qemu_port xhci_root_port linux_port speed qemu_args
 	for d in \
 		"stick usb-storage 1 1 2-1 5000 drive=stickimg" \
