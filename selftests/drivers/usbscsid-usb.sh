@@ -13,7 +13,8 @@
 # by hash against its image; an unaligned write through disk: read back
 # through disk: and then through Linux's /dev/sdX, and a write through
 # Linux read back through disk:; the stick pulled (device_del) under a
-# reader: it gets EIO, nothing hangs, xhcid lives on.
+# reader: it gets EIO, nothing hangs, xhcid lives on; stick2 behind the
+# hub plugged back: read by hash, written, pulled under a reader.
 NAME=usbscsid-usb.sh
 . "$(dirname "$0")/usbscsid-lib.sh"
 xhcid=$top/build/userspace/xhcid/xhcid
@@ -128,6 +129,36 @@ ends_eio "$ddp" 60 "$tmp/dd.err" "the reader"
 check "xhcid lives on" kill -0 "$XHCID_PID"
 check "disk: is gone or refuses with ENODEV/EIO" \
 	sh -c "! '$rxuctl' open -i disk:0 -- true 2>/dev/null"
+
+# stick2, behind the full-speed hub (64-byte bulk packets), plugged back
+# while xhcid runs: its own usbscsid serves it, and it too is pulled
+# under a reader.
+if [ -n "$s2add" ]; then
+	s2img=$(awk '$1 == "image" && $2 == "stick2img" { print $3 }' "$topo")
+	h2=$(sha256sum <"$s2img")
+	"$mon" "device_add $s2add" >/dev/null
+	if wait_for 120 grep -q '^usbscsid: serving disk\..*+port8\.1-scsi:$' "$tmp/xhcid-second.log"; then
+		d2=$(sed -n 's/^usbscsid: serving \(disk\..*+port8\.1-scsi\):$/\1/p' "$tmp/xhcid-second.log" | tail -n 1)
+		ok "stick2 behind the hub: usbscsid serves $d2:"
+		check "$d2:0 = stick2's image, by sha256" \
+			test "$("$rxuctl" open -i "$d2:0" -- sha256sum)" = "$h2"
+		head -c 4097 /dev/urandom >"$tmp/w4"
+		"$rxuctl" open -o "$d2:0" -w -- dd bs=4097 seek=333333 oflag=seek_bytes status=none <"$tmp/w4"
+		"$rxuctl" open -i "$d2:0" -- dd bs=4097 skip=333333 count=1 iflag=skip_bytes status=none >"$tmp/r4"
+		check "4097 bytes written to $d2:0 at byte 333333 read back" cmp -s "$tmp/w4" "$tmp/r4"
+		"$rxuctl" open -i "$d2:0" -- sh -c 'while dd bs=64k status=none >/dev/null; do :; done' \
+			2>"$tmp/dd2.err" &
+		ddp=$!
+		sleep 1
+		check "device_del stick2 (behind the hub)" "$mon" 'device_del stick2'
+		ends_eio "$ddp" 60 "$tmp/dd2.err" "its reader"
+		check "xhcid lives on" kill -0 "$XHCID_PID"
+	else
+		nok "stick2 behind the hub: usbscsid serves it"
+		diag "$(tail -n 20 "$tmp/xhcid-second.log")"
+		"$mon" 'device_del stick2' >/dev/null
+	fi
+fi
 stop_chain
 # Both sticks back, as the rig had them, for the scripts after this one.
 sadd=$(awk '$1 == "device" && $2 == "stick" { print $8 }' "$topo")
