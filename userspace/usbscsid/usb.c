@@ -204,31 +204,25 @@ static int64_t read_descriptors(struct usb_xport *u, const char *scheme,
 static int setup_pool(struct usb_xport *u, size_t mem_size)
 {
 	struct rxu_sqe64 sqe;
-	int64_t res;
 	int ret;
 
 	rxu_prep_dup_param(&sqe, u->u2u.fd, RXU_DUP_PARAM_POOL,
 			   strlen(RXU_DUP_PARAM_POOL), 0);
-	res = kcall(u, &sqe);
-	if (res < 0)
-		return (int)res;
-	ret = rxu_pool_init(&u->pool, (int)res);
-	if (ret)
-		return ret;
 	mem_size = (mem_size + 4095) & ~(size_t)4095;
-	ret = rxu_pool_grow(&u->pool, mem_size, &u->base);
-	if (ret)
+	ret = rxu_u2u_pool(&u->pool, kcall(u, &sqe), mem_size, &u->base,
+			   &u->x.mem);
+	if (ret) {
+		u->pool.fd = -1;	/* closed by rxu_u2u_pool() */
 		return ret;
-	u->x.mem = rxu_pool_ptr(&u->pool, u->base, mem_size);
+	}
 	u->x.mem_size = mem_size;
-	return u->x.mem ? 0 : -EFAULT;
+	return 0;
 }
 
 int usb_xport_open(struct usb_xport *u, const char *scheme, const char *port,
 		   const char *token, int iface, size_t mem_size)
 {
 	struct usb_bot_iface bot;
-	char name[128];
 	uint8_t *desc = NULL;
 	int64_t len;
 	int ret;
@@ -254,14 +248,7 @@ int usb_xport_open(struct usb_xport *u, const char *scheme, const char *port,
 	u->x.iface = bot.iface;
 	u->x.ep_in = bot.ep_in;
 	u->x.ep_out = bot.ep_out;
-	snprintf(name, sizeof(name), "%s:", scheme);
-	ret = rxu_instance_open(&u->u2u);
-	if (!ret)
-		ret = rxu_instance_create(&u->u2u, 8, 8, 0);
-	if (!ret)
-		ret = rxu_instance_map(&u->u2u);
-	if (!ret)
-		ret = rxu_instance_attach(&u->u2u, name);
+	ret = rxu_u2u_connect(&u->u2u, scheme, 8);
 	if (!ret)
 		ret = setup_pool(u, mem_size);
 	if (ret)
