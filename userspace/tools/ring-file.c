@@ -104,9 +104,11 @@ int ring_file_open(struct ring_file *f, const char *path, int read_only,
 	int64_t res;
 	int ret;
 
+	f->failed = RING_FILE_NO_MODULE;
 	ret = rxu_setup(&f->in, RING_FILE_ENTRIES, RING_FILE_ENTRIES, 0);
 	if (ret)
 		return ret;
+	f->failed = path;
 	rxu_prep_open(&sqe, path, strlen(path),
 		      (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0, 0);
 	res = ring_call(f, &sqe);

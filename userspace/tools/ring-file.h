@@ -32,6 +32,7 @@
 struct ring_file {
 	struct rxu_instance in;
 	int fd;		/* the file, opened through the ring */
+	const char *failed;	/* what a failed ring_file_open() could not open */
 };
 
 #define RING_FILE_INIT	{ .in = { .fd = -1 }, .fd = -1 }
@@ -39,8 +40,11 @@ struct ring_file {
 /*
  * Set up a ring and OPEN path on it (O_RDONLY if read_only, else
  * O_RDWR); *size from FSTAT (a block device's from BLKGETSIZE64).
- * 0 or -errno.
+ * 0 or -errno, with f->failed naming what could not be opened: the
+ * module's device (RING_FILE_NO_MODULE) or path.
  */
+#define RING_FILE_NO_MODULE \
+	RXU_DEVICE_PATH " (is the redox_uring module loaded?)"
 int ring_file_open(struct ring_file *f, const char *path, int read_only,
 		   uint64_t *size);
 

@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	ret = ring_file_open(&file, path, read_only, &e.size);
 	if (ret) {
-		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(-ret));
+		fprintf(stderr, "%s: %s: %s\n", prog, file.failed, strerror(-ret));
 		return 1;
 	}
 	e.read_only = read_only;

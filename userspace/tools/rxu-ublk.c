@@ -482,7 +482,7 @@ int main(int argc, char **argv)
 
 	ret = ring_file_open(&u.file, path, u.read_only, &u.size);
 	if (ret)
-		die(path, ret);
+		die(u.file.failed, ret);
 	if (u.size < (1u << SECTOR_SHIFT))
 		die(path, -EINVAL);	/* not even a sector */
 
