@@ -294,7 +294,9 @@ usb_scsi_scripts="selftests/drivers/usbscsid-rig.sh"
 #   selftests/drivers/usbscsid-luns.sh  both LUNs through disk: (hash,
 #                                       markers, unaligned writes, one as
 #                                       /dev/nbd0) and through Linux's
-#                                       usb-storage (sda, sdb)
+#                                       usb-storage (sda, sdb); a CBW
+#                                       spoiled on purpose: stall, reset
+#                                       recovery
 usb_luns_scripts="selftests/drivers/usbscsid-luns.sh"
 usb_scripts="selftests/drivers/usb-rig.sh selftests/drivers/usbhid-xhcid.sh selftests/drivers/xhcid-hub.sh"
 usb_checks() {

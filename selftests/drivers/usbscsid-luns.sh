@@ -16,7 +16,9 @@
 # and by the markers at its first and last LBA; an unaligned write to
 # LUN 1 reads back and leaves LUN 0 alone (and the reverse); LUN 2 is
 # ENOENT; Linux's usb-storage then finds the same two LUNs and reads what
-# disk: wrote, and a write through Linux reads back through disk:.
+# disk: wrote, and a write through Linux reads back through disk:; a CBW
+# spoiled on purpose (USBSCSID_SPOIL_CBW) is stalled by QEMU's device and
+# reset recovery brings it back, the reads around it intact.
 NAME=usbscsid-luns.sh
 . "$(dirname "$0")/usbscsid-lib.sh"
 xhcid=$top/build/userspace/xhcid/xhcid
@@ -52,11 +54,24 @@ conf=$tmp/xhcid.d
 mkdir -p "$conf"
 printf '[usbscsid]\nclass = 0x08\nsubclass = 0x06\nprotocol = 0x50\ncommand = %s\n' \
 	"$usbscsid" >"$conf/usbscsid.conf"
-bind vfio-pci
-"$xhcid" --vfio "$addr" --config "$conf" --token-file "$tmp/token" >"$tmp/xhcid.log" 2>&1 &
-XHCID_PID=$!
-pids="$pids $XHCID_PID"
-if ! wait_for 120 grep -q '^usbscsid: serving disk:$' "$tmp/xhcid.log"; then
+# start_xhcid LOG [VAR=VALUE...]: the controller to vfio-pci, xhcid on it
+# (its environment, and so its usbscsid's, with the VARs), XHCID_PID; 0
+# once usbscsid serves disk:.
+start_xhcid() {
+	_log=$1
+	shift
+	bind vfio-pci || return 1
+	env "$@" "$xhcid" --vfio "$addr" --config "$conf" --token-file "$tmp/token" \
+		>"$_log" 2>&1 &
+	XHCID_PID=$!
+	pids="$pids $XHCID_PID"
+	wait_for 120 grep -q '^usbscsid: serving disk:$' "$_log"
+}
+stop_xhcid() {
+	kill "$XHCID_PID"
+	wait "$XHCID_PID" 2>/dev/null
+}
+if ! start_xhcid "$tmp/xhcid.log"; then
 	nok "xhcid spawns usbscsid for the two-LUN bot, which serves disk:"
 	diag "$(tail -n 20 "$tmp/xhcid.log")"
 	bind ""
@@ -122,8 +137,7 @@ else
 	diag "$(cat "$tmp/nbd.out" "$tmp/client.out" 2>/dev/null)"
 fi
 check "xhcid lives on" kill -0 "$XHCID_PID"
-kill "$XHCID_PID"
-wait "$XHCID_PID" 2>/dev/null
+stop_xhcid
 
 # linux_lun LUN: /dev/sdX of that LUN of the bot, once xhci_hcd has it.
 linux_lun() {
@@ -149,12 +163,7 @@ if wait_for 60 both; then
 	head -c 8192 /dev/urandom >"$tmp/w2"
 	dd if="$tmp/w2" of="$sd1" bs=8192 seek=123 conv=fsync,notrunc status=none
 	sync
-	bind "" >/dev/null 2>&1
-	bind vfio-pci
-	"$xhcid" --vfio "$addr" --config "$conf" --token-file "$tmp/token" >"$tmp/xhcid2.log" 2>&1 &
-	XHCID_PID=$!
-	pids="$pids $XHCID_PID"
-	if wait_for 120 grep -q '^usbscsid: serving disk:$' "$tmp/xhcid2.log"; then
+	if start_xhcid "$tmp/xhcid2.log"; then
 		"$rxuctl" open -i disk:1 -- dd bs=8192 skip=123 count=1 status=none >"$tmp/r2"
 		check "8 KiB Linux wrote to $sd1 read back through disk:1" cmp -s "$tmp/w2" "$tmp/r2"
 		check "disk:0 is still what Linux read (sha256)" test "$(rd disk:0 | sha256sum)" = "$h0"
@@ -162,11 +171,34 @@ if wait_for 60 both; then
 		nok "the chain comes back after Linux: disk: served again"
 		diag "$(tail -n 20 "$tmp/xhcid2.log")"
 	fi
-	kill "$XHCID_PID"
-	wait "$XHCID_PID" 2>/dev/null
+	stop_xhcid
 else
 	nok "Linux's usb-storage sees the two LUNs"
 	ls -l /sys/block/ | sed 's/^/# /'
+fi
+
+# A stalled bulk endpoint on QEMU's own device: usbscsid's test hook
+# sends the CBW of command 30 with a wrong signature, which the device
+# refuses by stalling bulk OUT (BOT 6.6.1).  Reset recovery (Bulk-Only
+# reset, CLEAR_FEATURE(HALT) on IN and OUT, each endpoint reset in the
+# xHCI by xhcid) must bring it back, and the command run again.
+if start_xhcid "$tmp/xhcid3.log" USBSCSID_SPOIL_CBW=30; then
+	bad=0
+	for i in 1 2 3 4 5 6; do
+		[ "$(rd disk:0 | sha256sum)" = "$h0" ] || bad=$((bad + 1))
+		grep -q '^usbscsid: reset recovery' "$tmp/xhcid3.log" && break
+	done
+	grep '^usbscsid: reset recovery' "$tmp/xhcid3.log" | sed 's/^/# /'
+	check "CBW 30 spoiled: QEMU stalls it and usbscsid recovers (reset recovery, once)" \
+		test "$(grep -c '^usbscsid: reset recovery' "$tmp/xhcid3.log")" = 1
+	check "every whole read of disk:0 around it is its image ($i reads, $bad wrong)" test "$bad" = 0
+	check "disk:0 reads its image once more" test "$(rd disk:0 | sha256sum)" = "$h0"
+	check "and disk:1 its own" test "$(rd disk:1 | wc -c)" = "$s1"
+	check "xhcid lives on" kill -0 "$XHCID_PID"
+	stop_xhcid
+else
+	nok "xhcid and usbscsid with USBSCSID_SPOIL_CBW=30 serve disk:"
+	diag "$(tail -n 20 "$tmp/xhcid3.log")"
 fi
 bind "" >/dev/null 2>&1
 finish

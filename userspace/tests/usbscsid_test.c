@@ -431,6 +431,13 @@ static int test_stall_cbw(void)
 	CHECK_EQ(r.sim.st.clear_halts_out, 1);
 	CHECK_EQ(r.sim.st.clear_order, SIM_EP_IN << 8 | SIM_EP_OUT);
 	CHECK_EQ(r.bot.stats.resets, 1);
+	/* the test hook: the next CBW spoiled, refused, recovered */
+	r.bot.spoil_cbw = r.bot.stats.commands + 1;
+	CHECK_EQ(disk_read(&r.lun[0], buf, BS, 5 * BS), BS);
+	CHECK(!memcmp(buf, r.img[0] + 5 * BS, BS));
+	CHECK_EQ(r.bot.stats.resets, 2);
+	CHECK_EQ(r.sim.st.resets, 2);
+	CHECK_EQ(r.bot.spoil_cbw, 0);
 	/* a device that keeps refusing: EIO, and it still works after */
 	r.sim.f.stall_cbw = 100;
 	CHECK_EQ(disk_read(&r.lun[0], buf, BS, 0), -EIO);

@@ -16,6 +16,7 @@
  * endpoint address (0x81, 0x02 ...), not by index.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bot.h"
@@ -73,6 +74,10 @@ int bot_reset_recovery(struct bot *b)
 	int ret;
 
 	b->stats.resets++;
+	if (b->log_resets)
+		fprintf(stderr, "usbscsid: reset recovery (Bulk-Only reset, clear halt %#04x and %#04x), %llu so far\n",
+			x->ep_in, x->ep_out,
+			(unsigned long long)b->stats.resets);
 	n = x->ops->control(x, RXU_USB_SETUP_U64(BOT_TYPE_OUT, BOT_REQ_RESET,
 						 0, x->iface, 0), NULL, 0);
 	if (n < 0)
@@ -105,6 +110,10 @@ static int send_cbw(struct bot *b, uint8_t lun, const uint8_t *cdb,
 
 	memset(cbw, 0, BOT_CBW_LEN);
 	put_le32(cbw, BOT_CBW_SIGNATURE);
+	if (b->spoil_cbw && b->stats.commands == b->spoil_cbw) {
+		b->spoil_cbw = 0;
+		put_le32(cbw, ~BOT_CBW_SIGNATURE);
+	}
 	put_le32(cbw + 4, ++b->tag);
 	put_le32(cbw + 8, len);
 	cbw[12] = dir_in ? BOT_FLAG_IN : 0;

@@ -57,6 +57,15 @@ struct bot {
 	uint32_t tag;		/* the last CBW's dCBWTag */
 	uint8_t max_lun;	/* Get Max LUN's answer (0: one LUN) */
 	struct bot_stats stats;
+	int log_resets;		/* say each reset recovery on stderr */
+	/*
+	 * Fault injection for tests: the CBW of command number spoil_cbw
+	 * (stats.commands counts from 1) goes out once with a wrong
+	 * dCBWSignature, which a device must refuse by stalling bulk OUT
+	 * (BOT 6.6.1), so that reset recovery runs on a real device.
+	 * 0: never.
+	 */
+	uint64_t spoil_cbw;
 };
 
 /*

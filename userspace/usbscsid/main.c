@@ -85,11 +85,15 @@ static int sim_open(char *images, int ro, int desc_sense)
 
 static int probe_all(struct usbscsid_xport *x)
 {
+	const char *spoil = getenv("USBSCSID_SPOIL_CBW");
 	unsigned int i;
 	int ret = bot_init(&bot, x);
 
 	if (ret)
 		return ret;
+	bot.log_resets = 1;
+	if (spoil)
+		bot.spoil_cbw = strtoull(spoil, NULL, 10);
 	dev.nluns = bot.max_lun + 1u;
 	ret = disk_probe_all(dev.lun, dev.nluns, &bot);
 	if (ret <= 0)
