@@ -19,8 +19,9 @@
 # error, nothing hangs, pcid and xhcid live, and once it is plugged back the
 # mount replays the journal, what was synced before the pull is intact and
 # e2fsck -fn is clean; usbscsid SIGKILLed under a reader: the reader gets
-# EIO, xhcid logs the exit and lives, usbscsid started again by hand (the
-# documented restart, docs/usbscsid.md) serves the same bytes; a usb-bot
+# EIO, xhcid logs the exit, lives and restarts it (restart = 1), which
+# serves the same bytes; killed again, xhcid gives up, and usbscsid
+# started again by hand (docs/usbscsid.md) serves the same bytes; a usb-bot
 # with two LUNs, of which QEMU supports only LUN 0 when hot-plugged:
 # usbscsid skips LUN 1 (ENOENT) and serves LUN 0's image.
 NAME=usbscsid-rig.sh
@@ -85,6 +86,8 @@ unplug() {
 		wait_for 60 sh -c "! kill -0 ${_p:-0} 2>/dev/null"
 }
 lives() { kill -0 "$1" 2>/dev/null; }
+# other_pid PORT PID: PORT's last usbscsid is another than PID.
+other_pid() { _o=$(driver_pid "$1"); [ -n "$_o" ] && [ "$_o" != "$2" ]; }
 # Every call through a ring is bounded here: a stuck usbscsid must fail a
 # case, not hang the guest until the run's limit.
 rd() { timeout 120 "$rxuctl" open -i "$1" -- cat; }
@@ -112,7 +115,7 @@ sleep 1
 mkdir -p "$tmp/pcid.d" "$tmp/xhcid.d"
 printf '[xhci]\nvendor = 0x%s\ndevice = 0x%s\ncommand = %s --token-file %s --config %s $ADDR\nrestart = 0\n' \
 	"${ids%:*}" "${ids#*:}" "$xhcid" "$tmp/token" "$tmp/xhcid.d" >"$tmp/pcid.d/xhci.conf"
-printf '[usbscsid]\nclass = 0x08\nsubclass = 0x06\nprotocol = 0x50\ncommand = %s\n' \
+printf '[usbscsid]\nclass = 0x08\nsubclass = 0x06\nprotocol = 0x50\ncommand = %s\nrestart = 1\n' \
 	"$usbscsid" >"$tmp/xhcid.d/usbscsid.conf"
 "$pcid" --config "$tmp/pcid.d" --state-dir "$tmp" >"$tmp/log" 2>&1 &
 PCID_PID=$!
@@ -215,17 +218,34 @@ else
 fi
 
 since "usbscsid SIGKILLed"
-# --- usbscsid SIGKILLed under a reader, started again by hand ---
+# --- usbscsid SIGKILLed under a reader: xhcid restarts it (the rule's
+# restart = 1); SIGKILLed again: the limit is reached, and it is started
+# again by hand ---
 hs=$(rd "$d1:0" | sha256sum)
 u=$(driver_pid port1)
 "$rxuctl" open -i "$d1:0" -- sh -c 'while dd bs=256k status=none >/dev/null; do :; done' \
 	2>"$tmp/dd.err" &
 ddp=$!
 sleep 2
-kill -9 "${u:-0}"
+[ -n "$u" ] && kill -9 "$u"
 ends_eio "$ddp" 30 "$tmp/dd.err" "usbscsid (pid $u) SIGKILLed mid-dd: the reader"
 check "xhcid logs its exit (status 137)" \
 	wait_for 10 grep -q "port1: driver usbscsid (pid $u) exited (status 137)" "$tmp/log"
+check "xhcid restarts it after 1 s (crash 1 of 1 allowed)" \
+	wait_for 10 grep -q 'port1: driver usbscsid: restarting in 1000 ms (crash 1 of 1 allowed)' "$tmp/log"
+u2=
+wait_for 60 other_pid port1 "$u" && u2=$(driver_pid port1)
+check "a new usbscsid (pid ${u2:-none}) for port1" test -n "$u2"
+if [ -n "$u2" ] && wait_for 60 sh -c "'$rxuctl' open -i '$d1:0' -- true 2>/dev/null"; then
+	ok "the restarted usbscsid serves $d1:"
+	check "the same bytes (sha256)" test "$(rd "$d1:0" | sha256sum)" = "$hs"
+else
+	nok "the restarted usbscsid serves $d1:"
+	diag "$(tail -n 10 "$tmp/log")"
+fi
+[ -n "$u2" ] && kill -9 "$u2"
+check "SIGKILLed again: xhcid gives up (restart limit 1)" \
+	wait_for 10 grep -q 'port1: driver usbscsid: 2 crash(es), restart limit 1: giving up' "$tmp/log"
 check "xhcid lives on" lives "${XHCID_PID:-0}"
 check "$d1: is gone" sh -c "! '$rxuctl' open -i '$d1:0' -- true 2>/dev/null"
 XHCID_SCHEME=$usb XHCID_PORT=port1 XHCID_INTERFACE=0 XHCID_TOKEN=$(cat "$tmp/token") \

@@ -5,7 +5,11 @@
  * 1 of a newly addressed device, or against its vendor/product; one
  * driver process per matching interface, started with the XHCID_*
  * environment of rxu_usb.h and the device's token, and sent SIGTERM
- * when its device goes away.
+ * when its device goes away.  A driver that crashes (a signal, or a
+ * status other than 0) while its device is still there is started again
+ * after 1 s, 2 s, 4 s ... at most 30 s, up to the rule's `restart` count
+ * (as pcid does for its drivers); one that ran for a minute has its count
+ * forgiven, and one that exits with status 0 is done.
  *
  *	[usbhid]                ; the rule's name
  *	class = 0x03            ; interface class, subclass, protocol,
@@ -13,6 +17,7 @@
  *	vendor = 0x0627         ; all given must match
  *	command = usbhidd $SCHEME $PORT $INTERFACE
  *	configure = yes         ; no: leave the device unconfigured
+ *	restart = 3             ; restarts after crashes (default 0: none)
  *
  * Files: every *.conf of the directory, in name order; for each
  * interface the first matching rule wins.  `command` is split on blanks;
@@ -35,20 +40,34 @@
 #define MAX_RULES	64
 #define MAX_DRIVERS	128
 #define MAX_ARGS	32
+#define MAX_RESTARTS	1000
+#define SEC_NS		1000000000ULL
+#define BACKOFF_MAX_NS	(30 * SEC_NS)
+#define FORGIVE_NS	(60 * SEC_NS)	/* a run this long clears the count */
 
 struct rule {
 	char name[32];
 	int cls, sub, proto, vendor, product;	/* -1: any */
 	int configure;
+	int restarts;		/* crashes restarted before giving up */
 	char command[256];
 };
 
+/*
+ * A slot is in use while pid is set (running) or restart_at is (waiting
+ * to run again).  gen 0: its device went away, SIGTERM sent.
+ */
 struct driver {
 	pid_t pid;
 	unsigned int port;
 	uint64_t gen;
 	int iface;
 	char rule[32];
+	const struct rule *r;
+	char scheme[64];
+	int crashes;
+	uint64_t started_ns;
+	uint64_t restart_at;	/* CLOCK_MONOTONIC ns, 0: none */
 };
 
 static struct rule rules[MAX_RULES];
@@ -80,6 +99,7 @@ static int on_key(void *user, const char *section, const char *name,
 		snprintf(r->name, sizeof(r->name), "%s", section);
 		r->cls = r->sub = r->proto = r->vendor = r->product = -1;
 		r->configure = 1;
+		r->restarts = 0;
 	}
 	r = &rules[nrules - 1];
 	if (!strcmp(name, "class"))
@@ -100,6 +120,9 @@ static int on_key(void *user, const char *section, const char *name,
 		snprintf(r->command, sizeof(r->command), "%s", value);
 		return 1;
 	}
+	if (!strcmp(name, "restart"))
+		return parse_num(value, &r->restarts) &&
+		       r->restarts <= MAX_RESTARTS;
 	return 0;			/* an unknown key is an error */
 }
 
@@ -222,13 +245,32 @@ static void run(const struct rule *r, const char *scheme, unsigned int port,
 	_exit(127);
 }
 
+/* Fork slot k's driver for d: 0 or -errno. */
+static int start_driver(struct xhc *hc, struct driver *k, struct xdev *d)
+{
+	char name[32];
+
+	k->pid = fork();
+	if (k->pid < 0) {
+		k->pid = 0;
+		return -errno;
+	}
+	if (!k->pid)
+		run(k->r, k->scheme, k->port, d, k->iface);
+	k->started_ns = hc_now_ns();
+	xport_name(k->port, name, sizeof(name));
+	hc_log(hc, "%s interface %u: %s started (pid %d)", name, k->iface,
+	       k->r->name, (int)k->pid);
+	return 0;
+}
+
 int spawn_device(struct xhc *hc, const char *scheme, unsigned int port,
 		 struct xdev *d)
 {
 	const uint8_t *itf[32];
 	const struct rule *r;
 	unsigned int n, i, k, started = 0;
-	int configured = 0;
+	int configured = 0, rc;
 	char name[32];
 
 	n = interfaces(d, itf, 32);
@@ -238,8 +280,7 @@ int spawn_device(struct xhc *hc, const char *scheme, unsigned int port,
 			continue;
 		if (!configured && r->configure && d->ncfg &&
 		    d->state == XDEV_ADDRESSED) {
-			int rc = xdev_configure(hc, d, d->desc[d->cfg_off[0] + 5], -1, 0);
-
+			rc = xdev_configure(hc, d, d->desc[d->cfg_off[0] + 5], -1, 0);
 			if (rc) {
 				xport_name(port, name, sizeof(name));
 				hc_log(hc, "%s: configure for %s: %s", name,
@@ -248,24 +289,22 @@ int spawn_device(struct xhc *hc, const char *scheme, unsigned int port,
 			}
 			configured = 1;
 		}
-		for (k = 0; k < MAX_DRIVERS && drivers[k].pid; k++)
+		for (k = 0; k < MAX_DRIVERS &&
+			    (drivers[k].pid || drivers[k].restart_at); k++)
 			;
 		if (k == MAX_DRIVERS)
 			return -ENOSPC;
-		drivers[k].pid = fork();
-		if (drivers[k].pid < 0) {
-			drivers[k].pid = 0;
-			return -errno;
-		}
-		if (!drivers[k].pid)
-			run(r, scheme, port, d, itf[i][2]);
+		memset(&drivers[k], 0, sizeof(drivers[k]));
+		drivers[k].r = r;
 		drivers[k].port = port;
 		drivers[k].gen = d->generation;
 		drivers[k].iface = itf[i][2];
 		snprintf(drivers[k].rule, sizeof(drivers[k].rule), "%s", r->name);
-		xport_name(port, name, sizeof(name));
-		hc_log(hc, "%s interface %u: %s started (pid %d)", name,
-		       itf[i][2], r->name, (int)drivers[k].pid);
+		snprintf(drivers[k].scheme, sizeof(drivers[k].scheme), "%s",
+			 scheme);
+		rc = start_driver(hc, &drivers[k], d);
+		if (rc)
+			return rc;
 		started++;
 	}
 	return (int)started;
@@ -292,36 +331,99 @@ size_t spawn_names(unsigned int port, uint64_t gen, char *buf, size_t size)
 	return n;
 }
 
+/* Slot k's driver ended with wait status st: schedule it again or not. */
+static void driver_ended(struct xhc *hc, struct driver *k, int st)
+{
+	uint64_t now = hc_now_ns(), delay;
+	char name[32];
+
+	xport_name(k->port, name, sizeof(name));
+	hc_log(hc, "%s: driver %s (pid %d) exited (status %d)", name, k->rule,
+	       (int)k->pid, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	k->pid = 0;
+	/* Done on purpose, its device gone, or no restarts asked for. */
+	if ((WIFEXITED(st) && !WEXITSTATUS(st)) || !k->gen || !k->r->restarts)
+		return;
+	if (now - k->started_ns > FORGIVE_NS)
+		k->crashes = 0;
+	if (++k->crashes > k->r->restarts) {
+		hc_log(hc, "%s: driver %s: %d crash(es), restart limit %d: giving up",
+		       name, k->rule, k->crashes, k->r->restarts);
+		return;
+	}
+	delay = SEC_NS << (k->crashes - 1 < 5 ? k->crashes - 1 : 5);
+	if (delay > BACKOFF_MAX_NS)
+		delay = BACKOFF_MAX_NS;
+	k->restart_at = now + delay;
+	hc_log(hc, "%s: driver %s: restarting in %llu ms (crash %d of %d allowed)",
+	       name, k->rule, (unsigned long long)(delay / 1000000), k->crashes,
+	       k->r->restarts);
+}
+
+/* Restarts that are due: run them, unless their device went away. */
+static void restart_due(struct xhc *hc)
+{
+	uint64_t now = hc_now_ns();
+	unsigned int k;
+
+	for (k = 0; k < MAX_DRIVERS; k++) {
+		struct driver *v = &drivers[k];
+		struct xdev *d;
+
+		if (!v->restart_at || v->restart_at > now)
+			continue;
+		v->restart_at = 0;
+		xhc_lookup(hc, v->port, &d);
+		if (!d || d->generation != v->gen)
+			continue;	/* the slot is free again */
+		if (start_driver(hc, v, d)) {
+			char name[32];
+
+			xport_name(v->port, name, sizeof(name));
+			hc_log(hc, "%s: driver %s: cannot start again", name,
+			       v->rule);
+		}
+	}
+}
+
+uint64_t spawn_next_restart(void)
+{
+	uint64_t next = 0;
+	unsigned int k;
+
+	for (k = 0; k < MAX_DRIVERS; k++)
+		if (drivers[k].restart_at &&
+		    (!next || drivers[k].restart_at < next))
+			next = drivers[k].restart_at;
+	return next;
+}
+
 void spawn_reap(struct xhc *hc)
 {
-	char name[32];
 	unsigned int k;
 	pid_t pid;
 	int st;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		for (k = 0; k < MAX_DRIVERS; k++) {
-			if (drivers[k].pid != pid)
-				continue;
-			xport_name(drivers[k].port, name, sizeof(name));
-			hc_log(hc, "%s: driver %s (pid %d) exited (status %d)",
-			       name, drivers[k].rule, (int)pid,
-			       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-			drivers[k].pid = 0;
-		}
-	}
-	/* Drivers whose device went away. */
+	/* Drivers whose device went away: SIGTERM, and no restart. */
 	for (k = 0; k < MAX_DRIVERS; k++) {
 		struct xdev *d;
 
-		if (!drivers[k].pid || !drivers[k].gen)
+		if (!drivers[k].gen || (!drivers[k].pid && !drivers[k].restart_at))
 			continue;
 		xhc_lookup(hc, drivers[k].port, &d);
 		if (!d || d->generation != drivers[k].gen) {
-			kill(drivers[k].pid, SIGTERM);
+			if (drivers[k].pid)
+				kill(drivers[k].pid, SIGTERM);
 			drivers[k].gen = 0;	/* reaped later */
+			drivers[k].restart_at = 0;
 		}
 	}
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (k = 0; k < MAX_DRIVERS; k++)
+			if (drivers[k].pid == pid)
+				driver_ended(hc, &drivers[k], st);
+	}
+	restart_due(hc);
 }
 
 void spawn_stop_all(void)

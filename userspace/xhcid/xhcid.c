@@ -22,6 +22,7 @@
 
 #include "xhcid.h"
 #include "xhcid_scheme.h"
+#include "xhcid_spawn.h"
 
 #define MS	1000000ULL
 
@@ -244,7 +245,7 @@ int main(int argc, char **argv)
 		}
 	}
 	while (!stop) {
-		uint64_t now, dl;
+		uint64_t now, dl, rs;
 
 		if (hc->dead && restart(hc)) {
 			status = 1;
@@ -258,6 +259,9 @@ int main(int argc, char **argv)
 			break;
 		now = hc_now_ns();
 		dl = xfer_next_deadline(hc);
+		rs = spawn_next_restart();
+		if (rs && (!dl || rs < dl))
+			dl = rs;
 		hc_wait(hc, dl > now ? dl - now : dl ? 1 : 1000 * MS);
 	}
 	if (dumpdir)
