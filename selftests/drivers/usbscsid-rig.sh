@@ -22,8 +22,9 @@
 # EIO, xhcid logs the exit, lives and restarts it (restart = 1), which
 # serves the same bytes; killed again, xhcid gives up, and usbscsid
 # started again by hand (docs/usbscsid.md) serves the same bytes; a usb-bot
-# with two LUNs, of which QEMU supports only LUN 0 when hot-plugged:
-# usbscsid skips LUN 1 (ENOENT) and serves LUN 0's image.
+# with two LUNs plugged: both served, each reads its own image; a
+# removable medium taken out (ENOMEDIUM) and another put in (its size and
+# bytes).
 NAME=usbscsid-rig.sh
 . "$(dirname "$0")/usbscsid-lib.sh"
 . "$(dirname "$0")/usb-rig-lib.sh"
@@ -292,6 +293,49 @@ if blk rig-l0 "$img/l0.img" && blk rig-l1 "$img/l1.img" &&
 	unplug bot2 port2 || diag "bot2 did not go"
 else
 	nok "usbscsid serves the two-LUN usb-bot ($d2:)"
+	diag "$(tail -n 20 "$tmp/log")"
+fi
+
+since "a removable medium taken out and changed"
+# --- a removable medium: taken out (ENOMEDIUM), another put in ---
+# A usb-bot with one removable scsi-hd on port 2; QMP opens its tray and
+# removes the medium, then inserts a smaller one and closes the tray.
+# usbscsid must answer ENOMEDIUM meanwhile, and then the new medium's
+# bytes and size (the unit attention makes it probe again).
+mkimg "$img/m1.img" 3145728
+mkimg "$img/m2.img" 1048576
+hm1=$(sha256sum <"$img/m1.img")
+hm2=$(sha256sum <"$img/m2.img")
+qmp() { "$mon" -j "{\"execute\": \"$1\", \"arguments\": $2}" >/dev/null; }
+attach='{"path": "/machine/peripheral/bot3", "property": "attached", "value": true}'
+was=$(served port2)
+if blk rig-m1 "$img/m1.img" && blk rig-m2 "$img/m2.img" &&
+   "$mon" 'device_add usb-bot,bus=xhci.0,port=2,id=bot3' >/dev/null &&
+   "$mon" 'device_add scsi-hd,bus=bot3.0,scsi-id=0,lun=0,drive=rig-m1,removable=on,id=rm0' >/dev/null &&
+   qmp qom-set "$attach" && wait_for 120 more_served port2 "$was"; then
+	ok "usbscsid serves the removable disk ($d2:)"
+	check "it reads the first medium (sha256)" test "$(rd "$d2:0" | sha256sum)" = "$hm1"
+	if qmp blockdev-open-tray '{"id": "rm0", "force": true}' &&
+	   qmp blockdev-remove-medium '{"id": "rm0"}'; then
+		ok "QMP: tray opened, medium removed"
+		e=$(timeout 60 "$rxuctl" open -i "$d2:0" -- dd bs=4096 count=1 of=/dev/null 2>&1 | sed -n 's/.*: //p' | tail -n 1)
+		check "a read without a medium: ENOMEDIUM ($e)" test "$e" = "No medium found"
+	else
+		nok "QMP: tray opened, medium removed"
+	fi
+	if qmp blockdev-insert-medium '{"id": "rm0", "node-name": "rig-m2"}' &&
+	   qmp blockdev-close-tray '{"id": "rm0"}'; then
+		ok "QMP: another medium inserted, tray closed"
+		check "FSTAT gives the new medium's size (1048576)" \
+			test "$(fstat_size "$d2:0")" = 1048576
+		check "it reads the new medium (sha256)" test "$(rd "$d2:0" | sha256sum)" = "$hm2"
+	else
+		nok "QMP: another medium inserted, tray closed"
+	fi
+	check "xhcid lives on" lives "$XHCID_PID"
+	unplug bot3 port2 || diag "bot3 did not go"
+else
+	nok "usbscsid serves the removable disk ($d2:)"
 	diag "$(tail -n 20 "$tmp/log")"
 fi
 

@@ -315,6 +315,13 @@ static int test_no_medium(void)
 	/* removed again while probed */
 	r.sim.lun[0].no_medium = 1;
 	CHECK_EQ(disk_read(&r.lun[0], buf, BS, BS), -ENOMEDIUM);
+	CHECK_EQ(r.lun[0].present, 0);
+	/* a smaller medium in: its size, not the old one's, at once */
+	r.sim.lun[0].no_medium = 0;
+	r.sim.lun[0].unit_attention = 1;
+	r.sim.lun[0].blocks /= 2;
+	CHECK_EQ(disk_size(&r.lun[0]), (int64_t)r.sim.lun[0].blocks * BS);
+	CHECK_EQ(disk_read(&r.lun[0], buf, BS, r.sim.lun[0].blocks * BS), 0);
 	rig_free(&r);
 	return 0;
 }

@@ -93,6 +93,9 @@ int scsi_exec(struct scsi_lun *l, const uint8_t *cdb, uint8_t cdb_len,
 			l->changed = 1;
 			break;
 		case SCSI_SK_NOT_READY:
+			/* No medium: the next call probes for a new one. */
+			if (err == -ENOMEDIUM)
+				l->present = 0;
 			if (l->sense.asc != SCSI_ASC_NOT_READY)
 				return err;
 			pause_briefly();
