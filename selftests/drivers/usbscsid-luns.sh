@@ -104,20 +104,21 @@ check "disk:0 = LUN 0's image, by sha256" test "$(rd disk:0 | sha256sum)" = "$h0
 check "disk:1 = LUN 1's image, by sha256" test "$(rd disk:1 | sha256sum)" = "$h1"
 
 # An unaligned write on each LUN: it reads back there, the other LUN is
-# untouched.
-head -c 5000 /dev/urandom >"$tmp/w1"
-"$rxuctl" open -o disk:1 -w -- dd bs=5000 seek=77777 oflag=seek_bytes status=none <"$tmp/w1"
-"$rxuctl" open -i disk:1 -- dd bs=5000 skip=77777 count=1 iflag=skip_bytes status=none >"$tmp/r1"
-check "5000 bytes written to disk:1 at byte 77777 read back" cmp -s "$tmp/w1" "$tmp/r1"
-check "disk:0 is unchanged (sha256)" test "$(rd disk:0 | sha256sum)" = "$h0"
-check "disk:1 still reads whole ($s1 bytes)" test "$(rd disk:1 | wc -c)" = "$s1"
+# untouched (its hash), and both still read whole.
+# write_lun LUN BYTES AT OTHER OTHER_HASH: random bytes at byte AT of
+# disk:LUN ($tmp/wLUN keeps them).
+write_lun() {
+	head -c "$2" /dev/urandom >"$tmp/w$1"
+	"$rxuctl" open -o "disk:$1" -w -- dd bs="$2" seek="$3" oflag=seek_bytes status=none <"$tmp/w$1"
+	"$rxuctl" open -i "disk:$1" -- dd bs="$2" skip="$3" count=1 iflag=skip_bytes status=none >"$tmp/r$1"
+	check "$2 bytes written to disk:$1 at byte $3 read back" cmp -s "$tmp/w$1" "$tmp/r$1"
+	check "disk:$4 is unchanged (sha256)" test "$(rd "disk:$4" | sha256sum)" = "$5"
+	check "disk:$1 still reads whole ($(size_of "$1") bytes)" \
+		test "$(rd "disk:$1" | wc -c)" = "$(size_of "$1")"
+}
+write_lun 1 5000 77777 0 "$h0"
 h1=$(rd disk:1 | sha256sum)
-head -c 3000 /dev/urandom >"$tmp/w0"
-"$rxuctl" open -o disk:0 -w -- dd bs=3000 seek=4097 oflag=seek_bytes status=none <"$tmp/w0"
-"$rxuctl" open -i disk:0 -- dd bs=3000 skip=4097 count=1 iflag=skip_bytes status=none >"$tmp/r0"
-check "3000 bytes written to disk:0 at byte 4097 read back" cmp -s "$tmp/w0" "$tmp/r0"
-check "disk:1 is unchanged (sha256)" test "$(rd disk:1 | sha256sum)" = "$h1"
-check "disk:0 still reads whole ($s0 bytes)" test "$(rd disk:0 | wc -c)" = "$s0"
+write_lun 0 3000 4097 1 "$h1"
 h0=$(rd disk:0 | sha256sum)
 
 # Each LUN as a block device too: rxu-nbd on LUN 1 while LUN 0 is read.
