@@ -99,7 +99,6 @@ static int on_key(void *user, const char *section, const char *name,
 		snprintf(r->name, sizeof(r->name), "%s", section);
 		r->cls = r->sub = r->proto = r->vendor = r->product = -1;
 		r->configure = 1;
-		r->restarts = 0;
 	}
 	r = &rules[nrules - 1];
 	if (!strcmp(name, "class"))
@@ -245,22 +244,22 @@ static void run(const struct rule *r, const char *scheme, unsigned int port,
 	_exit(127);
 }
 
-/* Fork slot k's driver for d: 0 or -errno. */
-static int start_driver(struct xhc *hc, struct driver *k, struct xdev *d)
+/* Fork slot drv's driver for d: 0 or -errno. */
+static int start_driver(struct xhc *hc, struct driver *drv, struct xdev *d)
 {
 	char name[32];
 
-	k->pid = fork();
-	if (k->pid < 0) {
-		k->pid = 0;
+	drv->pid = fork();
+	if (drv->pid < 0) {
+		drv->pid = 0;
 		return -errno;
 	}
-	if (!k->pid)
-		run(k->r, k->scheme, k->port, d, k->iface);
-	k->started_ns = hc_now_ns();
-	xport_name(k->port, name, sizeof(name));
-	hc_log(hc, "%s interface %u: %s started (pid %d)", name, k->iface,
-	       k->r->name, (int)k->pid);
+	if (!drv->pid)
+		run(drv->r, drv->scheme, drv->port, d, drv->iface);
+	drv->started_ns = hc_now_ns();
+	xport_name(drv->port, name, sizeof(name));
+	hc_log(hc, "%s interface %u: %s started (pid %d)", name, drv->iface,
+	       drv->r->name, (int)drv->pid);
 	return 0;
 }
 
@@ -331,33 +330,33 @@ size_t spawn_names(unsigned int port, uint64_t gen, char *buf, size_t size)
 	return n;
 }
 
-/* Slot k's driver ended with wait status st: schedule it again or not. */
-static void driver_ended(struct xhc *hc, struct driver *k, int st)
+/* Slot drv's driver ended with wait status st: schedule it again or not. */
+static void driver_ended(struct xhc *hc, struct driver *drv, int st)
 {
 	uint64_t now = hc_now_ns(), delay;
 	char name[32];
 
-	xport_name(k->port, name, sizeof(name));
-	hc_log(hc, "%s: driver %s (pid %d) exited (status %d)", name, k->rule,
-	       (int)k->pid, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-	k->pid = 0;
+	xport_name(drv->port, name, sizeof(name));
+	hc_log(hc, "%s: driver %s (pid %d) exited (status %d)", name, drv->rule,
+	       (int)drv->pid, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	drv->pid = 0;
 	/* Done on purpose, its device gone, or no restarts asked for. */
-	if ((WIFEXITED(st) && !WEXITSTATUS(st)) || !k->gen || !k->r->restarts)
+	if ((WIFEXITED(st) && !WEXITSTATUS(st)) || !drv->gen || !drv->r->restarts)
 		return;
-	if (now - k->started_ns > FORGIVE_NS)
-		k->crashes = 0;
-	if (++k->crashes > k->r->restarts) {
+	if (now - drv->started_ns > FORGIVE_NS)
+		drv->crashes = 0;
+	if (++drv->crashes > drv->r->restarts) {
 		hc_log(hc, "%s: driver %s: %d crash(es), restart limit %d: giving up",
-		       name, k->rule, k->crashes, k->r->restarts);
+		       name, drv->rule, drv->crashes, drv->r->restarts);
 		return;
 	}
-	delay = SEC_NS << (k->crashes - 1 < 5 ? k->crashes - 1 : 5);
+	delay = SEC_NS << (drv->crashes - 1 < 5 ? drv->crashes - 1 : 5);
 	if (delay > BACKOFF_MAX_NS)
 		delay = BACKOFF_MAX_NS;
-	k->restart_at = now + delay;
+	drv->restart_at = now + delay;
 	hc_log(hc, "%s: driver %s: restarting in %llu ms (crash %d of %d allowed)",
-	       name, k->rule, (unsigned long long)(delay / 1000000), k->crashes,
-	       k->r->restarts);
+	       name, drv->rule, (unsigned long long)(delay / 1000000), drv->crashes,
+	       drv->r->restarts);
 }
 
 /* Restarts that are due: run them, unless their device went away. */
