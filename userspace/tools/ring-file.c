@@ -40,52 +40,102 @@ static int64_t ring_call(struct ring_file *f, struct rxu_sqe64 *sqe)
 	return ret ? ret : rxu_cqe_result(&cqe);
 }
 
-int64_t ring_file_io(struct ring_file *f, int write, void *buf, uint64_t len,
-		     uint64_t off)
+/* The bytes of req that ring_file_io_batch() moves: at most MAX_IO. */
+static uint64_t req_len(const struct ring_file_req *req)
 {
-	uint64_t pieces = (len + RING_FILE_PIECE - 1) / RING_FILE_PIECE, i;
-	int64_t results[RING_FILE_BATCH];
+	return req->len < RING_FILE_MAX_IO ? req->len : RING_FILE_MAX_IO;
+}
+
+/* Piece i of req as an SQE, user_data tag. */
+static void prep_piece(struct rxu_sqe64 *sqe, struct ring_file *f,
+		       const struct ring_file_req *req, uint64_t i,
+		       uint64_t tag)
+{
+	uint64_t at = i * RING_FILE_PIECE;
+	uint64_t n = req_len(req) - at;
+	uint8_t *p = (uint8_t *)req->buf + at;
+
+	if (n > RING_FILE_PIECE)
+		n = RING_FILE_PIECE;
+	if (req->write)
+		rxu_prep_pwrite(sqe, f->fd, p, n, req->off + at, tag);
+	else
+		rxu_prep_pread(sqe, f->fd, p, n, req->off + at, tag);
+}
+
+/* A request's result from its pieces': up to the first short one. */
+static int64_t req_result(const struct ring_file_req *req)
+{
+	uint64_t len = req_len(req), at;
 	int64_t total = 0;
+	unsigned int i;
+
+	for (i = 0, at = 0; at < len; i++, at += RING_FILE_PIECE) {
+		uint64_t n = len - at < RING_FILE_PIECE ? len - at : RING_FILE_PIECE;
+
+		if (req->piece[i] < 0)
+			return total ? total : req->piece[i];
+		total += req->piece[i];
+		if ((uint64_t)req->piece[i] < n)
+			break;
+	}
+	return total;
+}
+
+int ring_file_io_batch(struct ring_file *f, struct ring_file_req *reqs,
+		       unsigned int n)
+{
+	unsigned int r = 0, i = 0, busy = 0, k;
 	struct rxu_sqe64 sqe;
 	struct rxu_cqe64 cqe;
 	int ret;
 
-	if (pieces > RING_FILE_BATCH)
-		pieces = RING_FILE_BATCH;
-	for (i = 0; i < pieces; i++)
-		results[i] = -EIO;	/* a piece without an answer */
-	for (i = 0; i < pieces; i++) {
-		uint64_t at = i * RING_FILE_PIECE;
-		uint64_t n = len - at < RING_FILE_PIECE ? len - at : RING_FILE_PIECE;
-
-		if (write)
-			rxu_prep_pwrite(&sqe, f->fd, (uint8_t *)buf + at, n,
-					off + at, i);
-		else
-			rxu_prep_pread(&sqe, f->fd, (uint8_t *)buf + at, n,
-				       off + at, i);
-		ret = rxu_queue_sqe(&f->in, &sqe);
-		if (ret)
-			return ret;	/* cannot happen: the SQ holds them */
-	}
-	for (i = 0; i < pieces; i++) {
+	for (r = 0; r < n; r++)
+		for (k = 0; k < RING_FILE_BATCH; k++)
+			reqs[r].piece[k] = -EIO;	/* no answer */
+	r = 0;
+	for (;;) {
+		/* the next pieces in, up to RING_FILE_BATCH in flight */
+		while (busy < RING_FILE_BATCH) {
+			while (r < n && (uint64_t)i * RING_FILE_PIECE >= req_len(&reqs[r])) {
+				r++;
+				i = 0;
+			}
+			if (r == n)
+				break;
+			prep_piece(&sqe, f, &reqs[r], i,
+				   (uint64_t)r * RING_FILE_BATCH + i);
+			ret = rxu_queue_sqe(&f->in, &sqe);
+			if (ret)
+				return ret;	/* cannot happen: the SQ holds them */
+			busy++;
+			i++;
+		}
+		if (!busy)
+			break;
 		ret = wait_cqe(f, &cqe);
 		if (ret)
 			return ret;
-		if (cqe.user_data < pieces)
-			results[cqe.user_data] = rxu_cqe_result(&cqe);
+		busy--;
+		if (cqe.user_data < (uint64_t)n * RING_FILE_BATCH)
+			reqs[cqe.user_data / RING_FILE_BATCH]
+				.piece[cqe.user_data % RING_FILE_BATCH] =
+				rxu_cqe_result(&cqe);
 	}
-	for (i = 0; i < pieces; i++) {
-		uint64_t at = i * RING_FILE_PIECE;
-		uint64_t n = len - at < RING_FILE_PIECE ? len - at : RING_FILE_PIECE;
+	for (r = 0; r < n; r++)
+		reqs[r].result = req_result(&reqs[r]);
+	return 0;
+}
 
-		if (results[i] < 0)
-			return total ? total : results[i];
-		total += results[i];
-		if ((uint64_t)results[i] < n)
-			break;
-	}
-	return total;
+int64_t ring_file_io(struct ring_file *f, int write, void *buf, uint64_t len,
+		     uint64_t off)
+{
+	struct ring_file_req req = {
+		.write = write, .buf = buf, .len = len, .off = off,
+	};
+	int ret = ring_file_io_batch(f, &req, 1);
+
+	return ret ? ret : req.result;
 }
 
 int ring_file_fsync(struct ring_file *f)

@@ -56,6 +56,27 @@ int ring_file_open(struct ring_file *f, const char *path, int read_only,
 int64_t ring_file_io(struct ring_file *f, int write, void *buf, uint64_t len,
 		     uint64_t off);
 
+/* One request of ring_file_io_batch(). */
+struct ring_file_req {
+	int write;
+	void *buf;
+	uint64_t len;	/* up to RING_FILE_MAX_IO are done */
+	uint64_t off;
+	int64_t result;	/* out: what ring_file_io() would return */
+	int64_t piece[RING_FILE_BATCH];	/* ring-file.c's */
+};
+
+/*
+ * The pieces of n requests, first to last, RING_FILE_BATCH of them in
+ * flight at any time: when one ends the next goes in, also across
+ * requests, so that the provider finds the next piece queued when it
+ * finishes one (ring_file_io() waits for all of its pieces before
+ * anything else can be submitted).  0 with each result set, or -errno
+ * if the ring failed (the results then unset).
+ */
+int ring_file_io_batch(struct ring_file *f, struct ring_file_req *reqs,
+		       unsigned int n);
+
 /* FSYNC: 0 or -errno. */
 int ring_file_fsync(struct ring_file *f);
 

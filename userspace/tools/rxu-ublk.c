@@ -66,6 +66,10 @@ struct ublk {
 	int stop_fd;			/* eventfd: written to stop it */
 	int queue_err;			/* why it ended (0: asked to) */
 	uint64_t reads, writes, flushes, errors;
+	uint64_t batches;		/* reaps that served more than one */
+	/* the requests of one reap, in the order their fetches ended */
+	unsigned int tags[QUEUE_DEPTH];
+	struct ring_file_req reqs[QUEUE_DEPTH];
 };
 
 static const char *prog = "rxu-ublk";
@@ -163,41 +167,98 @@ static int file_rw(struct ublk *u, int write, void *buf, uint64_t len,
 	return (int)len;
 }
 
-/* The request at tag: the result to commit (bytes done or -errno). */
-static int serve(struct ublk *u, unsigned int tag)
+/* A result to commit: ENOSPC, any other error is EIO; counted, logged. */
+static int result_of(struct ublk *u, const struct ublksrv_io_desc *iod,
+		     int ret)
 {
-	struct ublksrv_io_desc iod = u->descs[tag];
-	uint64_t off = iod.start_sector << SECTOR_SHIFT;
-	uint64_t len = (uint64_t)iod.nr_sectors << SECTOR_SHIFT;
-	int ret;
+	if (ret >= 0)
+		return ret;
+	if (u->errors++ < 20)
+		fprintf(stderr, "%s: op %u at %llu, %llu bytes: %s\n", prog,
+			ublksrv_get_op(iod),
+			(unsigned long long)iod->start_sector << SECTOR_SHIFT,
+			(unsigned long long)iod->nr_sectors << SECTOR_SHIFT,
+			strerror(-ret));
+	/* Anything else (-ENODEV, -EAGAIN...) means more to the block layer. */
+	return ret == -ENOSPC ? ret : -EIO;
+}
 
-	switch (ublksrv_get_op(&iod)) {
-	case UBLK_IO_OP_READ:
-		u->reads++;
-		ret = len > MAX_IO ? -EINVAL : file_rw(u, 0, u->bufs[tag], len, off);
-		break;
-	case UBLK_IO_OP_WRITE:
-		u->writes++;
-		ret = len > MAX_IO ? -EINVAL : file_rw(u, 1, u->bufs[tag], len, off);
-		break;
-	case UBLK_IO_OP_FLUSH:
-		u->flushes++;
-		ret = ring_file_fsync(&u->file);
-		break;
-	default:
-		return -EOPNOTSUPP;
+/* A batched READ or WRITE finished: len, or -errno. */
+static int64_t finish(struct ublk *u, const struct ring_file_req *req)
+{
+	int64_t done = req->result;
+
+	if (done < 0)
+		return done;
+	if (!done)
+		return -EIO;	/* the file ends before the device */
+	if ((uint64_t)done < req->len) {	/* short: the rest on its own */
+		int rest = file_rw(u, req->write, (uint8_t *)req->buf + done,
+				   req->len - (uint64_t)done,
+				   req->off + (uint64_t)done);
+
+		if (rest < 0)
+			return rest;
 	}
-	if (ret < 0) {
-		if (u->errors++ < 20)
-			fprintf(stderr, "%s: op %u at %llu, %llu bytes: %s\n",
-				prog, ublksrv_get_op(&iod),
-				(unsigned long long)off,
-				(unsigned long long)len, strerror(-ret));
-		/* Anything else (-ENODEV, -EAGAIN...) means more to the block layer. */
-		if (ret != -ENOSPC)
-			ret = -EIO;
+	return (int64_t)req->len;
+}
+
+/*
+ * The n requests of one reap (u->tags), their results to commit in
+ * results[]: every READ and WRITE through one ring_file_io_batch(), so
+ * that the pieces of one request follow those of the one before with no
+ * gap (usbscsid below serves one at a time either way), then the
+ * FLUSHes, after the batch's writes.
+ */
+static void serve(struct ublk *u, unsigned int n, int *results)
+{
+	int slot[QUEUE_DEPTH];	/* each tag's place in u->reqs, or -1 */
+	unsigned int i, nreq = 0;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct ublksrv_io_desc *iod = &u->descs[u->tags[i]];
+		uint64_t len = (uint64_t)iod->nr_sectors << SECTOR_SHIFT;
+		unsigned int op = ublksrv_get_op(iod);
+
+		slot[i] = -1;
+		results[i] = 0;
+		if (op == UBLK_IO_OP_READ) {
+			u->reads++;
+		} else if (op == UBLK_IO_OP_WRITE) {
+			u->writes++;
+		} else {
+			if (op != UBLK_IO_OP_FLUSH)
+				results[i] = -EOPNOTSUPP;
+			continue;
+		}
+		if (len > MAX_IO) {
+			results[i] = result_of(u, iod, -EINVAL);
+			continue;
+		}
+		slot[i] = (int)nreq;
+		u->reqs[nreq++] = (struct ring_file_req) {
+			.write = op == UBLK_IO_OP_WRITE,
+			.buf = u->bufs[u->tags[i]],
+			.len = len,
+			.off = iod->start_sector << SECTOR_SHIFT,
+		};
 	}
-	return ret;
+	if (nreq)
+		ret = ring_file_io_batch(&u->file, u->reqs, nreq);
+	for (i = 0; i < n; i++) {
+		const struct ublksrv_io_desc *iod = &u->descs[u->tags[i]];
+
+		if (slot[i] >= 0) {
+			results[i] = result_of(u, iod, ret ? ret :
+					       (int)finish(u, &u->reqs[slot[i]]));
+		} else if (ublksrv_get_op(iod) == UBLK_IO_OP_FLUSH) {
+			u->flushes++;
+			results[i] = result_of(u, iod, ring_file_fsync(&u->file));
+		}
+	}
+	if (n > 1)
+		u->batches++;
 }
 
 /*
@@ -254,24 +315,23 @@ static int queue_loop(struct ublk *u, struct io_uring *q)
 	if (ret < 0)
 		return ret;
 	for (;;) {
-		unsigned int head, seen = 0;
+		unsigned int head, seen = 0, n = 0, i;
+		int results[QUEUE_DEPTH];
 
 		ret = io_uring_wait_cqe(q, &cqe);
 		if (ret == -EINTR)
 			continue;
 		if (ret)
 			return ret;
+		/* every request fetched by now, served together */
 		io_uring_for_each_cqe(q, head, cqe) {
 			seen++;
 			if (cqe->user_data == STOP_TAG)
 				return 0;
 			tag = (unsigned int)cqe->user_data;
-			if (cqe->res == UBLK_IO_RES_OK) {
-				ret = queue_io_cmd(u, q,
-						   UBLK_IO_COMMIT_AND_FETCH_REQ,
-						   tag, serve(u, tag));
-				if (ret)
-					return ret;
+			if (cqe->res == UBLK_IO_RES_OK && tag < QUEUE_DEPTH &&
+			    n < QUEUE_DEPTH) {
+				u->tags[n++] = tag;
 			} else {
 				/* UBLK_IO_RES_ABORT: the device is going */
 				if (cqe->res != UBLK_IO_RES_ABORT)
@@ -282,6 +342,13 @@ static int queue_loop(struct ublk *u, struct io_uring *q)
 			}
 		}
 		io_uring_cq_advance(q, seen);
+		serve(u, n, results);
+		for (i = 0; i < n; i++) {
+			ret = queue_io_cmd(u, q, UBLK_IO_COMMIT_AND_FETCH_REQ,
+					   u->tags[i], results[i]);
+			if (ret)
+				return ret;
+		}
 		ret = io_uring_submit(q);
 		if (ret < 0)
 			return ret;
@@ -456,9 +523,11 @@ static int run(struct ublk *u, const char *path, sigset_t *sigs)
 		fprintf(stderr, "%s: queue: %s\n", prog, strerror(-u->queue_err));
 		ret = u->queue_err;
 	}
-	fprintf(stderr, "%s: stopped: %llu reads, %llu writes, %llu flushes, %llu errors\n",
-		prog, (unsigned long long)u->reads, (unsigned long long)u->writes,
-		(unsigned long long)u->flushes, (unsigned long long)u->errors);
+	fprintf(stderr, "%s: stopped: %llu reads, %llu writes, %llu flushes "
+		"(%llu times several at once), %llu errors\n", prog,
+		(unsigned long long)u->reads, (unsigned long long)u->writes,
+		(unsigned long long)u->flushes, (unsigned long long)u->batches,
+		(unsigned long long)u->errors);
 	return ret < 0 ? ret : 0;
 }
 
