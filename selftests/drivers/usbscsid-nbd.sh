@@ -13,7 +13,8 @@
 # table (sfdisk), mkfs.ext4 on the partition, mount, a file written and
 # read back after a remount, e2fsck clean; a read-only export refuses
 # writes; disconnect ends rxu-nbd cleanly; memd killed under a reader:
-# the reader gets an I/O error and nothing hangs.
+# the reader gets an I/O error and nothing hangs; before the module is
+# loaded, rxu-nbd names /dev/redox_uring as what is missing.
 NAME=usbscsid-nbd.sh
 . "$(dirname "$0")/usbscsid-lib.sh"
 
@@ -25,6 +26,12 @@ start_memd() { # NAME SIZE_MB
 }
 
 need nbd-client sfdisk mkfs.ext4 e2fsck "$memd" "$nbd" "$rxuctl"
+# Before the module is in: rxu-nbd blames the missing device, not PATH.
+if [ ! -e /dev/redox_uring ]; then
+	timeout 10 "$nbd" -1 "$tmp/nomod.sock" disk:0 >"$tmp/nomod.out" 2>&1
+	check "without the module, rxu-nbd names /dev/redox_uring ($(head -n 1 "$tmp/nomod.out"))" \
+		grep -q '^rxu-nbd: /dev/redox_uring (is the redox_uring module loaded?): No such file or directory$' "$tmp/nomod.out"
+fi
 load_module
 check "modprobe nbd max_part=8" modprobe nbd max_part=8
 
