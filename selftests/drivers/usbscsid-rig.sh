@@ -59,11 +59,13 @@ done_rig() {
 	finish
 }
 
+# qmp COMMAND ARGUMENTS_JSON: one QMP command to this QEMU.
+qmp() { "$mon" -j "{\"execute\": \"$1\", \"arguments\": $2}" >/dev/null; }
 # blk NODE FILE [ro]: FILE as the raw block node NODE of this QEMU.
 blk() {
 	_ro=false
 	[ "${3:-}" = ro ] && _ro=true
-	"$mon" -j "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"raw\", \"node-name\": \"$1\", \"read-only\": $_ro, \"file\": {\"driver\": \"file\", \"filename\": \"$2\", \"read-only\": $_ro}}}" >/dev/null
+	qmp blockdev-add "{\"driver\": \"raw\", \"node-name\": \"$1\", \"read-only\": $_ro, \"file\": {\"driver\": \"file\", \"filename\": \"$2\", \"read-only\": $_ro}}"
 }
 # mkimg FILE BYTES: random bytes, on the host's disk before QEMU opens it.
 mkimg() { head -c "$2" /dev/urandom >"$1" && sync "$1"; }
@@ -275,13 +277,12 @@ mkimg "$img/l0.img" 3145728
 mkimg "$img/l1.img" 2097152
 h0=$(sha256sum <"$img/l0.img")
 h1=$(sha256sum <"$img/l1.img")
-attach='{"execute": "qom-set", "arguments": {"path": "/machine/peripheral/bot2", "property": "attached", "value": true}}'
 was=$(served port2)
 if blk rig-l0 "$img/l0.img" && blk rig-l1 "$img/l1.img" &&
    "$mon" 'device_add usb-bot,bus=xhci.0,port=2,id=bot2' >/dev/null &&
    "$mon" 'device_add scsi-hd,bus=bot2.0,scsi-id=0,lun=0,drive=rig-l0' >/dev/null &&
    "$mon" 'device_add scsi-hd,bus=bot2.0,scsi-id=0,lun=1,drive=rig-l1' >/dev/null &&
-   "$mon" -j "$attach" >/dev/null &&
+   qmp qom-set '{"path": "/machine/peripheral/bot2", "property": "attached", "value": true}' &&
    wait_for 120 more_served port2 "$was"; then
 	ok "usbscsid serves the two-LUN usb-bot ($d2:)"
 	grep "^usbscsid: LUN" "$tmp/log" | tail -n 2 | sed 's/^/# /'
@@ -306,13 +307,12 @@ mkimg "$img/m1.img" 3145728
 mkimg "$img/m2.img" 1048576
 hm1=$(sha256sum <"$img/m1.img")
 hm2=$(sha256sum <"$img/m2.img")
-qmp() { "$mon" -j "{\"execute\": \"$1\", \"arguments\": $2}" >/dev/null; }
-attach='{"path": "/machine/peripheral/bot3", "property": "attached", "value": true}'
 was=$(served port2)
 if blk rig-m1 "$img/m1.img" && blk rig-m2 "$img/m2.img" &&
    "$mon" 'device_add usb-bot,bus=xhci.0,port=2,id=bot3' >/dev/null &&
    "$mon" 'device_add scsi-hd,bus=bot3.0,scsi-id=0,lun=0,drive=rig-m1,removable=on,id=rm0' >/dev/null &&
-   qmp qom-set "$attach" && wait_for 120 more_served port2 "$was"; then
+   qmp qom-set '{"path": "/machine/peripheral/bot3", "property": "attached", "value": true}' &&
+   wait_for 120 more_served port2 "$was"; then
 	ok "usbscsid serves the removable disk ($d2:)"
 	check "it reads the first medium (sha256)" test "$(rd "$d2:0" | sha256sum)" = "$hm1"
 	if qmp blockdev-open-tray '{"id": "rm0", "force": true}' &&

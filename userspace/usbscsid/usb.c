@@ -211,10 +211,8 @@ static int setup_pool(struct usb_xport *u, size_t mem_size)
 	mem_size = (mem_size + 4095) & ~(size_t)4095;
 	ret = rxu_u2u_pool(&u->pool, kcall(u, &sqe), mem_size, &u->base,
 			   &u->x.mem);
-	if (ret) {
-		u->pool.fd = -1;	/* closed by rxu_u2u_pool() */
-		return ret;
-	}
+	if (ret)
+		return ret;	/* the pool fd, if any, is closed */
 	u->x.mem_size = mem_size;
 	return 0;
 }
