@@ -476,6 +476,59 @@ static int test_epochs_count_operations(void)
 	return 0;
 }
 
+/*
+ * The pusher keeps its tail (and the popper's head) in its struct
+ * instead of reading them back.  Another struct pushing on the same
+ * header in between must be noticed through the epoch, including after
+ * exactly as many pushes as the stamp can count (1024 here, where the
+ * stamp of n = 512 wraps), where the cached indices must still be
+ * right; and a header reset under the struct must be noticed too.
+ */
+static int test_cached_tail_follows_other_pushers(void)
+{
+	static const uint64_t others[] = { 1, 511, 512, 1023, 1024, 1025, 3000 };
+	unsigned char e[16];
+	struct rxu_ring b;
+	uint64_t n = 512, seq = 0, want = 0, k, i;
+	struct fixture f;
+
+	TRY(fx_init(&f, n, 16));
+	CHECK_EQ(rxu_ring_init(&b, f.hdr, f.entries, n, 16), 0);
+	for (i = 0; i < ARRAY_SIZE(others); i++) {
+		tap_context("%llu pushes by another struct",
+			    (unsigned long long)others[i]);
+		gen_entry(e, 16, seq);
+		CHECK_EQ(rxu_ring_push(&f.r, e), 0);	/* caches its tail */
+		want = (want + 1) % (2 * n);
+		CHECK_EQ(f.hdr->tail_index, want);
+		CHECK_EQ(rxu_ring_pop(&b, e), 0);
+		TRY(check_entry(e, 16, seq++));
+		for (k = 0; k < others[i]; k++) {
+			gen_entry(e, 16, seq);
+			CHECK_EQ(rxu_ring_push(&b, e), 0);
+			CHECK_EQ(rxu_ring_pop(&b, e), 0);
+			TRY(check_entry(e, 16, seq++));
+		}
+		want = (want + others[i]) % (2 * n);
+		gen_entry(e, 16, seq);
+		CHECK_EQ(rxu_ring_push(&f.r, e), 0);
+		want = (want + 1) % (2 * n);
+		CHECK_EQ(f.hdr->tail_index, want);
+		CHECK_EQ(rxu_ring_pop(&b, e), 0);
+		TRY(check_entry(e, 16, seq++));
+	}
+	tap_context("header reset under the struct");
+	rxu_ring_header_reset(f.hdr, n);
+	f.hdr->head_index = f.hdr->tail_index = 7;
+	f.hdr->push_epoch = 3;
+	gen_entry(e, 16, seq);
+	CHECK_EQ(rxu_ring_push(&f.r, e), 0);
+	CHECK_EQ(f.hdr->tail_index, 8);
+	TRY(check_entry((char *)f.entries + 7 * 16, 16, seq));
+	fx_free(&f);
+	return 0;
+}
+
 static int test_drop_blocks_push(void)
 {
 	unsigned char e[64] = { 0 };
@@ -773,6 +826,8 @@ static const struct tap_test tests[] = {
 	{ "wrap-around past 2n, varied batches, n = 1..32768",
 	  test_wraparound_every_size },
 	{ "epochs count pushes and pops", test_epochs_count_operations },
+	{ "a cached tail follows other pushers and a reset",
+	  test_cached_tail_follows_other_pushers },
 	{ "DROP refuses pushes", test_drop_blocks_push },
 	{ "DROP: pop drains, then -ESHUTDOWN",
 	  test_drop_pop_drains_then_shutdown },
