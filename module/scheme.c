@@ -46,6 +46,7 @@
 #include <linux/stat.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/wait_bit.h>
 #include <linux/xarray.h>
 #include <uapi/linux/redox_uring.h>
 
@@ -366,7 +367,7 @@ void rxu_sreq_put(struct rxu_sreq *r)
 	}
 	if (r->passed)
 		fput(r->passed);
-	rxu_sreq_unpin(r);
+	rxu_sreq_zc_release(r);
 	rxu_scheme_put(s);
 	kfree(r);
 }
@@ -531,7 +532,7 @@ static void rxu_sreq_done_data(struct rxu_sreq *r)
 	keep = r->status >= 0 &&
 	       (op == RXU_OP_FSTAT ||
 		((op == RXU_OP_READ || op == RXU_OP_PREAD) && r->status > 0 &&
-		 !r->zc_npages));
+		 !r->zc_done));
 	if (!keep) {
 		bitmap_clear(s->map, r->data_first, r->data_count);
 		r->data_count = 0;
@@ -570,6 +571,11 @@ static void rxu_sreq_finish(struct rxu_sreq *r, s64 status, u64 extra,
 	r->extra = extra;
 	r->passed = passed;
 	rxu_sreq_done_data(r);
+	if (r->copying) {
+		/* The answer's bytes are in; an abandoning issuer may go. */
+		r->copying = false;
+		wake_up_var(&r->copying);
+	}
 	if (r->abandoned)
 		return;
 	/* A handle that would block is no longer ready for that. */
@@ -590,7 +596,7 @@ static void rxu_sreq_finish(struct rxu_sreq *r, s64 status, u64 extra,
 void rxu_sreq_abandon(struct rxu_sreq *r)
 {
 	struct rxu_scheme *s = r->scheme;
-	bool unqueued = false;
+	bool unqueued = false, copying = false;
 
 	spin_lock(&s->lock);
 	switch (r->state) {
@@ -604,12 +610,20 @@ void rxu_sreq_abandon(struct rxu_sreq *r)
 		break;
 	case RXU_SREQ_SENT:
 		r->abandoned = true;	/* the answer cleans up */
+		copying = r->copying;
 		break;
 	default:
 		/* Answered, never taken: what it made goes with it. */
 		break;
 	}
 	spin_unlock(&s->lock);
+	/*
+	 * The answering ENTER is writing into our buffer: do not return to
+	 * it before that is over (scheme_zc.c).  A fatal signal need not
+	 * wait: the pages are pinned, and nobody will read them.
+	 */
+	if (copying)
+		wait_var_event_killable(&r->copying, !READ_ONCE(r->copying));
 	if (unqueued)
 		rxu_sreq_put(r);	/* the scheme's reference */
 	rxu_sreq_put(r);
@@ -780,7 +794,7 @@ static void rxu_scheme_answer(struct rxu_scheme *s, const struct rxu_cqe_k *c,
 	if ((op == RXU_OP_OPEN || op == RXU_OP_DUP) && status >= 0)
 		file = rxu_answer_file(r, &status, pass, oflags);
 	else if (zc && status > 0)
-		status = rxu_sreq_pin(r, c->extra, status);
+		status = rxu_sreq_zc_copy(r, c->extra, status);
 
 	spin_lock(&s->lock);
 	rxu_sreq_finish(r, status, extra, file);

@@ -106,8 +106,9 @@ static s64 rxu_sreq_take(struct rxu_sreq *r)
 	switch (r->sqe.opcode) {
 	case RXU_OP_READ:
 	case RXU_OP_PREAD:
-		if (!res)
-			return 0;
+		/* A zero-copy answer's bytes are in the buffer already. */
+		if (!res || r->zc_done)
+			return res;
 		if (r->vectored)
 			ret = import_iovec(ITER_DEST, u64_to_user_ptr(r->uaddr),
 					   r->ulen, UIO_FASTIOV, &iov, &iter);
@@ -161,15 +162,16 @@ static ssize_t rxu_sfile_read(struct file *file, char __user *buf,
 		return -ENOMEM;
 	if (ppos)
 		r->sqe.offset = *ppos;
-	ret = rxu_sreq_read_data(r, count, NULL);
+	ret = rxu_import_ubuf(ITER_DEST, buf, count, &iov, &iter);
+	if (!ret)
+		ret = rxu_sreq_read_data(r, count, NULL, &iter);
 	if (ret < 0)
 		goto out_put;
 	ret = rxu_sreq_call(r);
 	if (ret)
 		return ret;
 	ret = r->status;
-	if (ret > 0 && (rxu_import_ubuf(ITER_DEST, buf, ret, &iov, &iter) ||
-			rxu_sreq_copy_out(r, &iter, ret)))
+	if (ret > 0 && rxu_sreq_copy_out(r, &iter, ret))
 		ret = -EFAULT;
 	if (ret > 0 && ppos)
 		*ppos += ret;
@@ -414,7 +416,7 @@ s64 rxu_scheme_rw(struct rxu_req *req, struct file *file, u8 opcode,
 			ret = -EFAULT;
 	} else {
 		/* The answer is copied to addr in rxu_sreq_take(). */
-		ret = rxu_sreq_read_data(r, total, req->inst);
+		ret = rxu_sreq_read_data(r, total, req->inst, &iter);
 		if (ret > 0)
 			ret = 0;
 	}

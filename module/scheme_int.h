@@ -15,6 +15,7 @@
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uio.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
@@ -23,10 +24,10 @@
 #define RXU_SCHEME_NAME_MAX	64
 #define RXU_DATA_GRANULE	512
 #define RXU_SCHEME_IO_MAX	SZ_256K	/* data bytes of one round trip */
-#define RXU_ZC_INLINE		2	/* pinned pages a request holds inline */
+#define RXU_ZC_INLINE		4	/* issuer's pages pinned on the stack */
 
 struct iov_iter;
-struct page;
+struct mm_struct;
 struct rxu_async;
 struct rxu_instance;
 
@@ -81,11 +82,18 @@ struct rxu_sreq {
 	s64 status;
 	u64 extra;
 	struct file *passed;		/* OPEN/DUP: the file for the new fd */
-	/* a RXU_CQE_ZC_DATA answer: the provider's pages, pinned read-only */
-	struct page **zc_pages;		/* zc_inline, or an array */
-	struct page *zc_inline[RXU_ZC_INLINE];
-	unsigned int zc_npages;
-	unsigned int zc_off;		/* of the first byte in zc_pages[0] */
+	/*
+	 * A READ offered a zero-copy answer: where its bytes go (user
+	 * segments of dst_mm, the issuer's), which the answering ENTER
+	 * writes (scheme_zc.c).  copying: it is doing so (under s->lock);
+	 * zc_done: it did, and the issuer has nothing left to copy.
+	 */
+	struct mm_struct *dst_mm;	/* grabbed, or NULL */
+	struct iovec *dst_iov;		/* &dst_one, or an array */
+	struct iovec dst_one;
+	unsigned long dst_nr;
+	bool copying;
+	bool zc_done;
 	struct rxu_sreq *close;		/* OPEN/DUP: the handle's CLOSE, made early */
 
 	/* the issuer */
@@ -126,9 +134,10 @@ static inline void *rxu_sreq_buf(const struct rxu_sreq *r)
 
 /* scheme_zc.c: zero-copy READ answers */
 ssize_t rxu_sreq_read_data(struct rxu_sreq *r, size_t want,
-			   struct rxu_instance *ring);
-s64 rxu_sreq_pin(struct rxu_sreq *r, u64 uaddr, s64 len);
-void rxu_sreq_unpin(struct rxu_sreq *r);
+			   struct rxu_instance *ring,
+			   const struct iov_iter *dst);
+s64 rxu_sreq_zc_copy(struct rxu_sreq *r, u64 uaddr, s64 len);
+void rxu_sreq_zc_release(struct rxu_sreq *r);
 int rxu_sreq_copy_out(const struct rxu_sreq *r, struct iov_iter *to,
 		      size_t len);
 

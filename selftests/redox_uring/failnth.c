@@ -880,15 +880,19 @@ TEST_F_TIMEOUT(fail, scheme_open_each_side, 600)
 /* ---- a scheme fd's syscalls, against a forked provider ---- */
 
 /*
- * A zero-copy READ (the provider opted in and answers with
- * RXU_CQE_ZC_DATA from four pages of its own memory, so the pin needs
- * its array): the injection at each of the three ENTERs.  The READ ends
- * with its bytes or ENOMEM, and never leaves a request (nor its pins)
- * behind: the ring and the provider go at the end of each run.
+ * A zero-copy READV (the provider opted in and answers with
+ * RXU_CQE_ZC_DATA; the two segments are kept at submission, and their
+ * six pages or more need an array for the pin in the answering ENTER):
+ * the injection at each of the three ENTERs.  The READV ends with its
+ * bytes or ENOMEM, and never leaves a request (nor its pins) behind: the
+ * ring and the provider go at the end of each run.
  */
 TEST_F_TIMEOUT(fail, scheme_zc_read_each_side, 600)
 {
-	static unsigned char src[4 * 4096], buf[3 * 4096];
+	static unsigned char src[7 * 4096], buf[6 * 4096];
+	struct iovec iov[2] = {
+		{ buf, 3 * 4096 }, { buf + 3 * 4096, 3 * 4096 },
+	};
 	struct rxu_scheme_features feats = {
 		.features = RXU_SCHEME_FEAT_ZC_READ,
 	};
@@ -922,9 +926,10 @@ TEST_F_TIMEOUT(fail, scheme_zc_read_each_side, 600)
 			rxt_enter(&p->t, 0, RXU_ENTER_ONLY_NOTIFY, 0);
 			ASSERT_EQ(0, one_cqe(&k, 1, &fd));
 			ASSERT_LE(0, fd);
-			s = rxt_sqe(RXU_OP_READ, (uint64_t)fd, (uintptr_t)buf,
-				    sizeof(buf), 0, 2);
+			s = rxt_sqe(RXU_OP_READV, (uint64_t)fd, (uintptr_t)iov,
+				    2, 0, 2);
 			ASSERT_EQ(0, rxt_push(&k, &s));
+			memset(buf, 0, sizeof(buf));
 			hit = stage_enter(&k, 0, AT_SUBMIT, at, n, 0);
 			if (!rxtp_pop_sqe(&p->t, &got))
 				rxtp_push_cqe(&p->t, got.user_data,

@@ -227,17 +227,19 @@ struct rxu_pool_range {
  *  - as before: the bytes at addr in the data region, status <= additional1;
  *  - with RXU_CQE_ZC_DATA: status = n <= len bytes, extra = the address
  *    of those n bytes in the answering process's own memory (the process
- *    that rings the doorbell with ENTER).  The kernel pins those pages
- *    (read-only) during that ENTER and copies them straight into the
- *    consumer's buffer, in the consumer's context, with one copy.
+ *    that rings the doorbell with ENTER).  During that ENTER the kernel
+ *    copies them straight into the consumer's buffer (the buffer of the
+ *    request answered, noted when the consumer made the request), with
+ *    one copy; once the ENTER returns, the range is the provider's to
+ *    reuse or unmap.
  * An address the answering process cannot read makes the request fail
- * with EIO, as does RXU_CQE_ZC_DATA on any SQE without RXU_RW_ZC.  The
- * consumer never sees extra (its CQE's extra is 0), so the provider's
- * address layout does not leak.  The pages stay pinned until the
- * consumer has taken its bytes (or given the request up); what they hold
- * when the consumer copies is what it gets, so a provider that rewrites
- * the range meanwhile races with that copy as it would with a read(2).
- * Neither side ever maps the other's memory.
+ * with EIO, as does RXU_CQE_ZC_DATA on any SQE without RXU_RW_ZC; a
+ * consumer buffer that is no longer writable makes it fail with EFAULT,
+ * and then nothing is written.  The consumer never sees extra (its CQE's
+ * extra is 0), so the provider's address layout does not leak; the
+ * provider never sees the consumer's memory or addresses.  An answer to
+ * a request its consumer gave up is not copied.  Neither side ever maps
+ * the other's memory.
  */
 #define RXU_SCHEME_FEAT_ZC_READ	(1ULL << 0)
 #define RXU_SCHEME_FEATS_ALL	RXU_SCHEME_FEAT_ZC_READ

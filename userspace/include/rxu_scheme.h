@@ -227,13 +227,11 @@ struct rxu_scheme_ops {
 	 * RXU_SCHEME_ZC_MIN answered zero-copy (docs/zero-copy.md).  Point
 	 * *src at up to len bytes at off in this process and return how many
 	 * (0 = end of file) or -errno; the kernel copies them straight into
-	 * the caller's buffer.  They must stay mapped until the answer's
-	 * doorbell, which the library rings before it handles the next
-	 * request (unless the CQ is full: then until it drains).  The
-	 * kernel copies when the consumer takes the answer, which may be
-	 * after later requests: bytes a later request overwrites (a reused
-	 * buffer) reach the consumer overwritten, so lend only memory that
-	 * changes when the file does (a store, as memd's).
+	 * the caller's buffer, in the ENTER that takes the answer.  The
+	 * library makes that ENTER (pushing out any answers queued behind a
+	 * full CQ first) before read_ref's caller returns, so once the next
+	 * request is handled the memory is the provider's to reuse: a
+	 * driver's transfer buffer may be lent.
 	 * Set, the scheme opts in with RXU_IOC_SCHEME_FEATURES when the
 	 * module has it; smaller reads, and every read without it, go to
 	 * read.  NULL: never zero-copy.

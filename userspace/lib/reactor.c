@@ -401,6 +401,42 @@ int64_t rxu_seek_position(uint64_t pos, uint64_t size, uint32_t whence,
 	return base + off;
 }
 
+/*
+ * Give the kernel every reply of producer ring now, queued ones too:
+ * ring its doorbell (the kernel takes all CQEs at once) and push the
+ * backlog into the room that made, until none is left.  For a provider
+ * whose answers lend memory it reuses next (zero-copy READs): once this
+ * returns 0 the kernel has copied every lent byte.  0, or -errno.
+ */
+int rxu__reactor_hand_over(struct rxu_reactor *r, int ring)
+{
+	struct rxu_rring *rr;
+	int64_t n;
+	int ret;
+
+	if (!rxu__ring_usable(r, ring) ||
+	    r->rings[ring].kind != RXU_KIND_PRODUCER)
+		return -EINVAL;
+	rr = &r->rings[ring];
+	for (;;) {
+		if (rr->dead)
+			return -ESHUTDOWN;
+		if (!rr->in || rr->in->fd < 0)
+			return 0;	/* a host test's ring: nobody to ring */
+		n = rxu_enter(rr->in, 0, 0, 0);
+		if (n < 0)
+			return (int)n;
+		rr->dirty = 0;
+		if (rr->bl_head == rr->bl_len)
+			return 0;
+		ret = backlog_flush(rr);
+		if (ret) {
+			ring_dead(r, ring, ret);
+			return ret;
+		}
+	}
+}
+
 int rxu_reactor_reply(struct rxu_reactor *r, int ring,
 		      const struct rxu_cqe64 *cqe)
 {

@@ -101,5 +101,6 @@ int rxu__submit(struct rxu_reactor *r, int ring, const struct rxu_sqe64 *sqe,
 
 /* reactor.c */
 int rxu__ring_usable(const struct rxu_reactor *r, int ring);
+int rxu__reactor_hand_over(struct rxu_reactor *r, int ring);
 
 #endif /* RXU_LIB_REACTOR_INT_H */

@@ -24,6 +24,7 @@
 
 #include "rxu.h"
 #include "rxu_scheme.h"
+#include "reactor_int.h"
 #include "scheme_int.h"
 
 #define RXU_SCHEME_MAX_HANDLES	INT32_MAX
@@ -568,13 +569,12 @@ static int answer(struct rxu_sreq *q, int64_t res)
 	if (q->zc && res > 0)
 		rxu_prep_zc_answer(&cqe, sqe->user_data, q->zc, (uint64_t)res);
 	ret = rxu_reactor_reply(s->r, c->pub.ring, &cqe);
-	/* The kernel pins lent bytes at the ENTER: ring it before they move. */
-	if (!ret && q->zc && res > 0 && c->in && c->in->fd >= 0) {
-		int64_t n = rxu_enter(c->in, 0, 0, 0);
-
-		if (n < 0)
-			ret = (int)n;
-	}
+	/*
+	 * The kernel copies lent bytes in the ENTER that takes the answer:
+	 * hand it over (queued behind a full CQ or not) before they move.
+	 */
+	if (!ret && q->zc && res > 0)
+		ret = rxu__reactor_hand_over(s->r, c->pub.ring);
 	if (!ret && q->born && !c->pub.u2u) {
 		uint32_t mask = s->ops->ready ? s->ops->ready(&h->pub)
 					      : RXU_EVENT_READ | RXU_EVENT_WRITE;

@@ -3,7 +3,8 @@
  * disk.c: byte-addressed I/O on a logical unit.  Every byte goes through
  * the transport memory (the pool xhcid transfers into), one command at a
  * time: at most scsi_data_room() bytes, whole blocks.  A write that
- * starts or ends inside a block reads that block first.
+ * starts or ends inside a block reads that block first.  A zero-copy
+ * read (disk_read_ref) is one command, lent from that memory.
  */
 #include <errno.h>
 #include <string.h>
@@ -140,6 +141,18 @@ int64_t disk_read(struct scsi_lun *l, void *buf, uint64_t len, uint64_t off)
 		count += (uint64_t)n;
 	} while (count < len);
 	return (int64_t)count;
+}
+
+int64_t disk_read_ref(struct scsi_lun *l, const void **src, uint64_t len,
+		      uint64_t off)
+{
+	uint64_t skip;
+	int64_t n;
+
+	n = read_chunk(l, off, len, &skip);
+	if (n > 0)
+		*src = (const uint8_t *)scsi_data(l) + skip;
+	return n;
 }
 
 int64_t disk_write(struct scsi_lun *l, const void *buf, uint64_t len,

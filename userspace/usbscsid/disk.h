@@ -35,6 +35,17 @@ int64_t disk_size(struct scsi_lun *l);
 int64_t disk_read(struct scsi_lun *l, void *buf, uint64_t len, uint64_t off);
 
 /*
+ * The same, without the copy: read the blocks under the first bytes of
+ * [off, off + len) that one command holds into the transport memory and
+ * point *src at the request's first byte there.  The count (at most
+ * scsi_data_room() bytes: short for a larger request), 0 at or past the
+ * end, or -errno.  The bytes stay until the next command on the LUN's
+ * transport.
+ */
+int64_t disk_read_ref(struct scsi_lun *l, const void **src, uint64_t len,
+		      uint64_t off);
+
+/*
  * Write len bytes at off: the count (short at the end of the medium),
  * -ENOSPC at or past the end, -EROFS on a write-protected unit, or
  * -errno.

@@ -115,6 +115,29 @@ static int64_t disk_read_cb(struct rxu_scheme_req *req,
 	return io_result(dev, disk_read(h->priv, buf, len, off));
 }
 
+/*
+ * A READ of 16 KiB or more: lent from the transport memory the blocks
+ * were read into, so the kernel copies them once, straight into the
+ * caller's buffer (docs/zero-copy.md).  It does so in the ENTER the
+ * library makes before it takes the next request, so the next command
+ * may reuse that memory.
+ */
+static int64_t disk_read_ref_cb(struct rxu_scheme_req *req,
+				struct rxu_scheme_handle *h, const void **src,
+				uint64_t len, uint64_t off)
+{
+	struct disk_dev *dev = dev_of(req);
+	size_t size = strlen(dev->listing);
+
+	if (!h->priv) {
+		if (off >= size)
+			return 0;
+		*src = dev->listing + off;
+		return (int64_t)(size - off < len ? size - off : len);
+	}
+	return io_result(dev, disk_read_ref(h->priv, src, len, off));
+}
+
 static int64_t disk_write_cb(struct rxu_scheme_req *req,
 			     struct rxu_scheme_handle *h, const void *buf,
 			     uint64_t len, uint64_t off)
@@ -177,4 +200,5 @@ const struct rxu_scheme_ops disk_scheme_ops = {
 	.fstat = disk_fstat,
 	.fsync = disk_fsync_cb,
 	.dup = disk_dup,
+	.read_ref = disk_read_ref_cb,
 };
