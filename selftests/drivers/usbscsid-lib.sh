@@ -97,6 +97,14 @@ connect() {
 		wait_for 10 test "$(cat /sys/block/nbd0/size 2>/dev/null)" != 0
 }
 
+# pins: "ACQUIRED RELEASED", /proc/vmstat's FOLL_PIN page counters
+# (folded by stat_refresh); a zero-copy scheme answer pins the
+# consumer's pages for the kernel's one copy, in the provider's ENTER.
+pins() {
+	echo 1 >/proc/sys/vm/stat_refresh
+	awk '$1 == "nr_foll_pin_acquired" { a = $2 } $1 == "nr_foll_pin_released" { r = $2 } END { print a, r }' /proc/vmstat
+}
+
 # rd PATH: the file through the ring on stdout
 rd() { "$rxuctl" open -i "$1" -- cat; }
 # errof PATH [-w]: rxuctl's error opening PATH (empty: it opened)

@@ -85,8 +85,16 @@ fi
 ok "xhcid spawns usbscsid for the stick, which serves disk:"
 grep '^usbscsid: LUN' "$tmp/xhcid-first.log" | sed 's/^/# /'
 check "the listing of disk: is \"0\"" test "$("$rxuctl" open -i disk: -- cat)" = 0
+# (xhcid's VFIO pins of the pool count too, and stay: only the
+# acquired side is compared.)
+set -- $(pins)
+pin_a=$1
 check "sha256 of disk:0 = that of the stick's image" \
 	test "$("$rxuctl" open -i disk:0 -- sha256sum)" = "$want"
+set -- $(pins)
+pages=$(($(stat -c %s "$img") / 4096))
+check "answered zero-copy from the pool: $(($1 - pin_a)) pages pinned, at least the stick's $pages" \
+	test $(($1 - pin_a)) -ge "$pages"
 
 head -c 65536 /dev/urandom >"$tmp/w1"
 "$rxuctl" open -o disk:0 -w -- dd bs=65536 seek=123457 oflag=seek_bytes status=none <"$tmp/w1"

@@ -8,7 +8,8 @@
 #   selftests/vm/run.sh -k 6.12 -- selftests/drivers/usbscsid.sh [redox_uring.ko]
 #
 # Cases: the listing; two LUNs read whole and compared by hash (cmp,
-# sha256sum) with their images; FSTAT size; unaligned writes through
+# sha256sum) with their images; large reads answered zero-copy (pages
+# pinned and released); FSTAT size; unaligned writes through
 # disk: land in the image and unaligned reads match it; FSYNC; the end of
 # the medium (0 bytes, ENOSPC); malformed paths and opens with their
 # errors; a write-protected stick (EROFS); an ext4 image mounted through
@@ -55,6 +56,16 @@ check "sha256sum of disk:0 = the image's" \
 check "cmp disk:1 with its image" sh -c "'$rxuctl' open -i disk:1 -- cmp - '$tmp/lun1.img'"
 check "dd if=disk:1 bs=4k (through rxuctl open) = the image" \
 	sh -c "'$rxuctl' open -i disk:1 -- dd bs=4k status=none | cmp - '$tmp/lun1.img'"
+# Zero-copy answers pin the reader's pages for the kernel's one copy.
+set -- $(pins)
+pin_a=$1 pin_r=$2
+check "dd if=disk:1 bs=256k = the image" \
+	sh -c "'$rxuctl' open -i disk:1 -- dd bs=256k status=none | cmp - '$tmp/lun1.img'"
+set -- $(pins)
+check "its reads were answered zero-copy: $(($1 - pin_a)) pages pinned, at least the image's 1024" \
+	test $(($1 - pin_a)) -ge 1024
+check "and every pin was released ($(($2 - pin_r)) of $(($1 - pin_a)))" \
+	test $(($2 - pin_r)) -eq $(($1 - pin_a))
 check "FSTAT st_size of disk:1 is 4194304" test "$(fstat_size disk:1)" = 4194304
 check "FSTAT st_size of disk:0 is 8388608" test "$(fstat_size disk:0)" = 8388608
 
