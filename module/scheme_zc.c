@@ -91,7 +91,8 @@ ssize_t rxu_sreq_read_data(struct rxu_sreq *r, size_t want,
 	size_t room;
 	int ret;
 
-	if (READ_ONCE(s->features) & RXU_SCHEME_FEAT_ZC_READ) {
+	/* (A caller with no user memory of its own is never offered one.) */
+	if ((READ_ONCE(s->features) & RXU_SCHEME_FEAT_ZC_READ) && current->mm) {
 		ret = rxu_sreq_zc_dest(r, dst);
 		if (ret)
 			return ret;
