@@ -103,27 +103,20 @@ static inline ssize_t rxu_vfs_iter_write(struct file *file,
 #endif
 
 /* pin_user_pages_remote() lost its vmas argument in 6.5. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
 static inline long rxu_pin_user_pages_remote(struct mm_struct *mm,
 					     unsigned long start,
 					     unsigned long nr_pages,
 					     unsigned int gup_flags,
 					     struct page **pages)
 {
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
 	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
 				     NULL, NULL);
-}
 #else
-static inline long rxu_pin_user_pages_remote(struct mm_struct *mm,
-					     unsigned long start,
-					     unsigned long nr_pages,
-					     unsigned int gup_flags,
-					     struct page **pages)
-{
 	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
 				     NULL);
-}
 #endif
+}
 
 /* An ITER_IOVEC's array: a field before 6.4, behind a helper since. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
