@@ -24,7 +24,6 @@
 #define RXU_SCHEME_NAME_MAX	64
 #define RXU_DATA_GRANULE	512
 #define RXU_SCHEME_IO_MAX	SZ_256K	/* data bytes of one round trip */
-#define RXU_ZC_INLINE		4	/* issuer's pages pinned on the stack */
 
 struct iov_iter;
 struct mm_struct;

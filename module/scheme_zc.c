@@ -52,6 +52,8 @@
 #include "scheme.h"
 #include "scheme_int.h"
 
+#define RXU_ZC_INLINE	4	/* issuer's pages pinned without an array */
+
 /*
  * Note where READ r's bytes go: the user segments of dst (an iterator
  * just imported over current's memory).  0, or -ENOMEM.
@@ -186,7 +188,7 @@ s64 rxu_sreq_zc_copy(struct rxu_sreq *r, u64 uaddr, s64 len)
 	struct page *inline_pages[RXU_ZC_INLINE], **pages = inline_pages;
 	const char __user *src = u64_to_user_ptr(uaddr);
 	size_t left = len, off, chunk;
-	unsigned long n, i, seg = 0;
+	unsigned long n, i, seg;
 	size_t seg_left;
 	s64 ret = len;
 	void *k;
@@ -250,10 +252,8 @@ void rxu_sreq_zc_release(struct rxu_sreq *r)
 {
 	if (r->dst_iov != &r->dst_one)
 		kfree(r->dst_iov);
-	r->dst_iov = NULL;
 	if (r->dst_mm)
 		mmdrop(r->dst_mm);
-	r->dst_mm = NULL;
 }
 
 /*

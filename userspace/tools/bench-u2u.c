@@ -18,8 +18,8 @@
  *             (C11 atomics, release/acquire): the floor for any polled
  *             exchange between two CPUs;
  *   u2u-lib   librxu's rxu_ring_push() / rxu_ring_pop() on both sides;
- *   u2u-fast  the inline path of u2u-ring.h (cached peer indices, next
- *             slot prefetched for writing), same ABI and protocol.
+ *   u2u-fast  the inline path of u2u-ring.h (cached indices, the popper
+ *             prefetching the next slot), same ABI and protocol.
  * Every waiting loop of every mechanism spins the same way: with the
  * CPU's spin-wait hint (PAUSE on x86) by default, or with -s busy as
  * tight loads.  The two processes are pinned to two different CPUs when the affinity

@@ -4,11 +4,11 @@
  * ring, laid out as in ABI.md section 3 and interoperable with librxu's
  * rxu_ring_push()/rxu_ring_pop() and the module on the other side.
  *
- * librxu's rxu_ring_push() loads the popper's head with acquire on every
- * push and rxu_ring_pop() reloads its own head from the shared header:
- * correct, but on a polled round trip the head load is a cache miss on
- * the critical path (the peer has just written that line).  Here each
- * side keeps
+ * librxu's ring (lib/ring.c) caches the peer's index and, since
+ * 69c1ae7, the pusher's own tail in one tagged word checked against the
+ * epoch, so that it stays right when one struct is shared or a header
+ * is rewritten under it.  This inline path assumes neither may happen;
+ * each side keeps
  *  - its own index (tail for the pusher, head for the popper) privately,
  *    as the only writer of it;
  *  - a cached copy of the peer's index, refreshed only when the cached
@@ -25,8 +25,8 @@
  * release, then push_epoch + 1; pop reads the tail with acquire, the
  * entry, then head with release, then pop_epoch + 1.
  *
- * Used by bench-u2u only for now; if it proves itself, the same caching
- * belongs in librxu (see the benchmark's notes).
+ * Used by bench-u2u only, as the yardstick for librxu's ring (on the
+ * quiet host of docs/benchmarks.md (b) the two are within 10 %).
  */
 #ifndef RXU_TOOLS_U2U_RING_H
 #define RXU_TOOLS_U2U_RING_H
@@ -134,7 +134,6 @@ static inline int u2u_push(struct u2u_side *s, const void *entry)
 	s->own = (s->own + 1) & s->mask2;
 	__atomic_store_n(&s->hdr->tail_index, s->own, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->hdr->push_epoch, ++s->epoch, __ATOMIC_RELEASE);
-	/* Own the next slot's line before we need it (x86: prefetchw). */
 	return 0;
 }
 
